@@ -1,0 +1,1 @@
+"""Generated gRPC contracts (make proto); do not edit."""

@@ -1,0 +1,1 @@
+"""Docent: every service, the gateway, the CLI and the shared runtime."""

@@ -1,0 +1,1 @@
+"""Shared runtime, written once: settings, gRPC server, metrics, tracing, logs, clients."""

@@ -1,0 +1,223 @@
+"""Typed asyncio clients for every service: the only way one component calls another.
+
+Each call carries a deadline and the current request id; failures come back as domain errors
+naming the dependency, so callers (the gateway, ingestion, the CLI) never see raw gRPC errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import grpc
+import numpy as np
+from docent.v1 import (
+    embedding_pb2,
+    embedding_pb2_grpc,
+    generation_pb2,
+    generation_pb2_grpc,
+    moderation_pb2,
+    moderation_pb2_grpc,
+    reranking_pb2,
+    reranking_pb2_grpc,
+    retrieval_pb2,
+    retrieval_pb2_grpc,
+)
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.runtime.context import REQUEST_ID_HEADER, get_request_id
+from services.runtime.errors import DocentError, InvalidInput, NotFound
+
+_CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+]
+
+
+class DependencyError(DocentError):
+    """A dependency failed, was unreachable or missed its deadline."""
+
+    code = "dependency_unavailable"
+    grpc_status = grpc.StatusCode.UNAVAILABLE
+
+    def __init__(self, dependency: str, message: str, status: str = "UNAVAILABLE") -> None:
+        super().__init__(f"{dependency}: {message}")
+        self.dependency = dependency
+        self.status = status
+
+
+def _translate(dependency: str, err: grpc.aio.AioRpcError) -> DocentError:
+    code, detail = err.code(), err.details() or ""
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        return InvalidInput(detail)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return NotFound(detail)
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        return DependencyError(dependency, "deadline exceeded", code.name)
+    return DependencyError(dependency, detail or code.name.lower(), code.name)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a dependency listens and how long a call to it may take."""
+
+    name: str
+    address: str
+    timeout: float
+
+
+class _Client:
+    """Channel, metadata and error translation shared by every typed client."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        self.endpoint = endpoint
+        self.channel = grpc.aio.insecure_channel(endpoint.address, options=_CHANNEL_OPTIONS)
+        self._health = health_pb2_grpc.HealthStub(self.channel)
+
+    @property
+    def name(self) -> str:
+        return self.endpoint.name
+
+    def _metadata(self) -> tuple[tuple[str, str], ...]:
+        request_id = get_request_id()
+        return ((REQUEST_ID_HEADER, request_id),) if request_id else ()
+
+    async def _unary(self, method: grpc.aio.UnaryUnaryMultiCallable, request: object) -> object:
+        try:
+            return await method(request, timeout=self.endpoint.timeout, metadata=self._metadata())
+        except grpc.aio.AioRpcError as err:
+            raise _translate(self.name, err) from None
+
+    async def serving(self, timeout: float = 1.0) -> bool:
+        """True when the service's health check says SERVING."""
+        try:
+            reply = await self._health.Check(health_pb2.HealthCheckRequest(), timeout=timeout)
+        except grpc.aio.AioRpcError:
+            return False
+        return reply.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+class EmbeddingClient(_Client):
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self._stub = embedding_pb2_grpc.EmbeddingStub(self.channel)
+
+    async def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` as a float32 array of shape (len(texts), dim)."""
+        reply = await self._unary(self._stub.Embed, embedding_pb2.EmbedRequest(texts=list(texts)))
+        return np.array([v.values for v in reply.vectors], dtype=np.float32).reshape(
+            len(reply.vectors), reply.dim
+        )
+
+
+class RetrievalClient(_Client):
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self._stub = retrieval_pb2_grpc.RetrievalStub(self.channel)
+
+    async def search(
+        self, query: str, vector: Sequence[float] | None, k: int, mode: str = "hybrid"
+    ) -> list[retrieval_pb2.Hit]:
+        modes = {
+            "sparse": retrieval_pb2.SEARCH_MODE_SPARSE,
+            "dense": retrieval_pb2.SEARCH_MODE_DENSE,
+            "hybrid": retrieval_pb2.SEARCH_MODE_HYBRID,
+        }
+        if mode not in modes:
+            raise InvalidInput(f"mode must be one of {sorted(modes)}, got {mode!r}")
+        request = retrieval_pb2.SearchRequest(
+            query=query, vector=list(vector) if vector is not None else [], k=k, mode=modes[mode]
+        )
+        return list((await self._unary(self._stub.Search, request)).hits)
+
+    async def upsert(self, documents: Sequence[retrieval_pb2.Document]) -> tuple[int, int]:
+        reply = await self._unary(
+            self._stub.Upsert, retrieval_pb2.UpsertRequest(documents=list(documents))
+        )
+        return reply.documents_upserted, reply.chunks_upserted
+
+    async def delete(
+        self, doc_ids: Sequence[str] = (), source_paths: Sequence[str] = ()
+    ) -> tuple[int, int]:
+        request = retrieval_pb2.DeleteRequest(
+            doc_ids=list(doc_ids), source_paths=list(source_paths)
+        )
+        reply = await self._unary(self._stub.Delete, request)
+        return reply.documents_deleted, reply.chunks_deleted
+
+    async def list_documents(self, doc_ids: Sequence[str] = ()) -> list[retrieval_pb2.DocumentInfo]:
+        request = retrieval_pb2.ListDocumentsRequest(doc_ids=list(doc_ids))
+        return list((await self._unary(self._stub.ListDocuments, request)).documents)
+
+
+class RerankingClient(_Client):
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self._stub = reranking_pb2_grpc.RerankingStub(self.channel)
+
+    async def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
+        request = reranking_pb2.RerankRequest(query=query, passages=list(passages))
+        return list((await self._unary(self._stub.Rerank, request)).scores)
+
+
+class ModerationClient(_Client):
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self._stub = moderation_pb2_grpc.ModerationStub(self.channel)
+
+    async def check(self, text: str, direction: str = "input") -> moderation_pb2.CheckResponse:
+        directions = {
+            "input": moderation_pb2.DIRECTION_INPUT,
+            "output": moderation_pb2.DIRECTION_OUTPUT,
+        }
+        request = moderation_pb2.CheckRequest(text=text, direction=directions[direction])
+        return await self._unary(self._stub.Check, request)
+
+
+class GenerationClient(_Client):
+    """Generation client; ``timeout`` bounds a whole stream."""
+
+    def __init__(self, endpoint: Endpoint) -> None:
+        super().__init__(endpoint)
+        self._stub = generation_pb2_grpc.GenerationStub(self.channel)
+
+    async def count_tokens(self, messages: Sequence[tuple[str, str]]) -> tuple[int, int]:
+        """(prompt tokens, max_model_len) for ``messages`` given as (role, content) pairs."""
+        request = generation_pb2.CountTokensRequest(
+            messages=[generation_pb2.ChatMessage(role=r, content=c) for r, c in messages]
+        )
+        reply = await self._unary(self._stub.CountTokens, request)
+        return reply.count, reply.max_model_len
+
+    async def generate(
+        self,
+        messages: Sequence[tuple[str, str]],
+        max_tokens: int = 0,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Sequence[str] = (),
+        seed: int | None = None,
+    ) -> AsyncIterator[generation_pb2.GenerateResponse]:
+        """Stream responses; leaving the loop early cancels the RPC (and the server's work)."""
+        sampling = generation_pb2.SamplingParams(
+            max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=list(stop)
+        )
+        if seed is not None:
+            sampling.seed = seed
+        request = generation_pb2.GenerateRequest(
+            messages=[generation_pb2.ChatMessage(role=r, content=c) for r, c in messages],
+            sampling=sampling,
+        )
+        call = self._stub.Generate(
+            request, timeout=self.endpoint.timeout, metadata=self._metadata()
+        )
+        try:
+            async for reply in call:
+                yield reply
+        except grpc.aio.AioRpcError as err:
+            raise _translate(self.name, err) from None
+        finally:
+            call.cancel()

@@ -1,0 +1,57 @@
+"""Typed settings shared by every gRPC service.
+
+Each service subclasses :class:`ServiceSettings` with its own env prefix (``DOCENT_<SERVICE>_``),
+so one process is configured entirely from its environment and validated once at start-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_root() -> Path:
+    """Root of all service state: ``$DOCENT_HOME``, else ``~/.local/share/docent``."""
+    import os
+
+    home = os.environ.get("DOCENT_HOME")
+    return Path(home) if home else Path.home() / ".local" / "share" / "docent"
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every gRPC service has; subclasses set ``model_config`` with their env prefix.
+
+    Usage::
+
+        class EmbeddingSettings(ServiceSettings):
+            model_config = SettingsConfigDict(env_prefix="DOCENT_EMBEDDING_")
+            port: int = 50051
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOCENT_", extra="ignore")
+
+    service_name: str = Field("docent", description="Name used in logs, metrics and traces.")
+    host: str = Field("127.0.0.1", description="Address the gRPC server binds to.")
+    port: int = Field(50050, ge=0, le=65535, description="gRPC port (0 picks a free one).")
+    metrics_host: str = Field("127.0.0.1", description="Address of the Prometheus HTTP server.")
+    metrics_port: int = Field(9090, ge=0, le=65535, description="Prometheus /metrics port.")
+    data_dir: Path | None = Field(
+        None, description="State that survives restarts; default $DOCENT_HOME/<service>."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_json: bool = Field(True, description="One JSON object per log line.")
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/gRPC collector endpoint; tracing is off when unset."
+    )
+    drain_seconds: float = Field(
+        10.0, ge=0, description="Grace for in-flight RPCs on SIGTERM (keep below the pod's)."
+    )
+    max_message_mb: int = Field(64, ge=1, description="Largest gRPC message accepted or sent.")
+
+    def resolved_data_dir(self) -> Path:
+        """The data dir, created on first use."""
+        path = self.data_dir or default_data_root() / self.service_name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
