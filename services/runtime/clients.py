@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import grpc
 import numpy as np
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from docent.v1 import (
     embedding_pb2,
     embedding_pb2_grpc,
@@ -23,8 +25,6 @@ from docent.v1 import (
     retrieval_pb2,
     retrieval_pb2_grpc,
 )
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-
 from services.runtime.context import REQUEST_ID_HEADER, get_request_id
 from services.runtime.errors import DocentError, InvalidInput, NotFound
 
@@ -221,3 +221,15 @@ class GenerationClient(_Client):
             raise _translate(self.name, err) from None
         finally:
             call.cancel()
+
+
+async def health_status(address: str, timeout: float = 1.0, service: str = "") -> str:
+    """The grpc.health.v1 status name at ``address`` ("SERVING", "NOT_SERVING", "UNREACHABLE")."""
+    async with grpc.aio.insecure_channel(address) as channel:
+        try:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(service=service), timeout=timeout
+            )
+        except grpc.aio.AioRpcError:
+            return "UNREACHABLE"
+    return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)

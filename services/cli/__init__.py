@@ -1,0 +1,1 @@
+"""The ``docent`` command: thin, calls the services' public pieces."""

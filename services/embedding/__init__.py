@@ -1,0 +1,1 @@
+"""Embedding service: texts to unit vectors with a sentence-transformers model."""

@@ -1,0 +1,1 @@
+"""Toxicity backends behind :class:`~services.moderation.backends.base.ToxicityBackend`."""

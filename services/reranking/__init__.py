@@ -1,0 +1,1 @@
+"""Reranking service: scores (query, passage) pairs with a cross-encoder."""

@@ -1,0 +1,9 @@
+"""``python -m services.reranking``: settings -> servicer -> server."""
+
+from services.reranking.servicer import RerankingServicer
+from services.reranking.settings import RerankingSettings
+from services.runtime.server import run
+
+if __name__ == "__main__":
+    settings = RerankingSettings()
+    run(settings, RerankingServicer(settings))

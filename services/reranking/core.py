@@ -1,0 +1,75 @@
+"""The reranking capability: one relevance score per (query, passage) pair."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from services.reranking.settings import RerankingSettings
+from services.runtime.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+
+def has_model(path: Path) -> bool:
+    """True when ``path`` holds a loadable transformers model (config plus weights)."""
+    weights = ("model.safetensors", "pytorch_model.bin")
+    return (path / "config.json").is_file() and any((path / w).is_file() for w in weights)
+
+
+class Reranker:
+    """A loaded cross-encoder.
+
+    Usage::
+
+        reranker = Reranker.load(RerankingSettings(model_path="/models/reranker"))
+        reranker.score("roll back a deployment", ["kubectl rollout undo ...", "Pods are ..."])
+    """
+
+    def __init__(self, model: object, model_id: str, settings: RerankingSettings) -> None:
+        self._model = model
+        self.model_id = model_id
+        self.settings = settings
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, settings: RerankingSettings) -> Reranker | None:
+        """The cross-encoder at the configured path, or None when none has been trained yet."""
+        path = settings.resolved_model_path()
+        if not has_model(path):
+            log.warning(
+                "no cross-encoder found; staying NOT_SERVING (train one: docent train reranker)",
+                extra={"model_path": str(path)},
+            )
+            return None
+        import torch
+        from sentence_transformers import CrossEncoder
+
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        model = CrossEncoder(
+            str(path), device=settings.device, max_length=settings.max_length, local_files_only=True
+        )
+        log.info("cross-encoder loaded", extra={"model_path": str(path)})
+        return cls(model, path.name, settings)
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        """Relevance of each passage to ``query`` (higher is better), in input order."""
+        if not query.strip():
+            raise InvalidInput("query is empty")
+        if len(passages) > self.settings.max_passages:
+            raise InvalidInput(
+                f"at most {self.settings.max_passages} passages per call, got {len(passages)}"
+            )
+        if not passages:
+            return []
+        with self._lock:
+            scores = self._model.predict(  # type: ignore[attr-defined]
+                [(query, p) for p in passages],
+                batch_size=self.settings.batch_size,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        return [float(s) for s in scores]

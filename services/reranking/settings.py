@@ -1,0 +1,32 @@
+"""Settings of the reranking service (env prefix ``DOCENT_RERANKING_``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
+
+
+class RerankingSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="DOCENT_RERANKING_", extra="ignore")
+
+    service_name: str = "reranking"
+    port: int = 50053
+    metrics_port: int = 9103
+    model_path: Path | None = Field(
+        None,
+        description="Cross-encoder folder (sentence-transformers CrossEncoder); default "
+        "<data_dir>/model, where `docent train reranker` writes. Without one the service "
+        "stays NOT_SERVING and the gateway skips reranking.",
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Pairs scored per forward pass.")
+    max_passages: int = Field(200, ge=1, description="Most passages accepted in one call.")
+    max_length: int = Field(512, ge=16, description="Token limit of a (query, passage) pair.")
+    threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: torch's).")
+    device: str = Field("cpu", description="Torch device, e.g. cpu or cuda.")
+
+    def resolved_model_path(self) -> Path:
+        return self.model_path or self.resolved_data_dir() / "model"
