@@ -20,13 +20,13 @@ OUT_ROOT = ROOT / "gen" / "python"
 PACKAGE_DIRS = ("docent", "docent/v1")
 
 
-def compile_to(out: Path) -> list[Path]:
+def compile_to(out: Path, proto_root: Path = PROTO_ROOT) -> list[Path]:
     """Compile every contract into ``out``; return the generated files relative to ``out``."""
-    protos = sorted(PROTO_ROOT.glob("docent/v1/*.proto"))
+    protos = sorted(proto_root.glob("docent/v1/*.proto"))
     include = Path(protoc.__file__).parent / "_proto"
     args = [
         "grpc_tools.protoc",
-        f"-I{PROTO_ROOT}",
+        f"-I{proto_root}",
         f"-I{include}",
         f"--python_out={out}",
         f"--pyi_out={out}",
@@ -41,21 +41,21 @@ def compile_to(out: Path) -> list[Path]:
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
 
 
-def check() -> int:
+def check(proto_root: Path = PROTO_ROOT, out_root: Path = OUT_ROOT) -> int:
     """Return 0 when the committed stubs equal a fresh compilation, else list the differences."""
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = compile_to(Path(tmp))
+        fresh = compile_to(Path(tmp), proto_root)
         committed = sorted(
-            p.relative_to(OUT_ROOT)
-            for p in OUT_ROOT.rglob("*")
+            p.relative_to(out_root)
+            for p in out_root.rglob("*")
             if p.is_file() and "__pycache__" not in p.parts
         )
-        stale = [str(p) for p in fresh if not (OUT_ROOT / p).exists()]
+        stale = [str(p) for p in fresh if not (out_root / p).exists()]
         stale += [str(p) for p in committed if p not in fresh]
         stale += [
             str(p)
             for p in fresh
-            if (OUT_ROOT / p).exists() and not filecmp.cmp(Path(tmp) / p, OUT_ROOT / p, False)
+            if (out_root / p).exists() and not filecmp.cmp(Path(tmp) / p, out_root / p, False)
         ]
     if stale:
         print("stubs out of date (run `make proto`):", *sorted(set(stale)), sep="\n  ")

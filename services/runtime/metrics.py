@@ -16,7 +16,18 @@ LATENCY_BUCKETS: tuple[float, ...] = (
 
 
 class RpcMetrics:
-    """Per-RPC latency histogram and error counter for one gRPC service process."""
+    """Per-RPC latency histogram and error counter for one gRPC service process.
+
+    Use :meth:`for_service`: Prometheus refuses to register the same metric name twice.
+    """
+
+    _instances: dict[str, RpcMetrics] = {}
+
+    @classmethod
+    def for_service(cls, service: str) -> RpcMetrics:
+        if service not in cls._instances:
+            cls._instances[service] = cls(service)
+        return cls._instances[service]
 
     def __init__(self, service: str) -> None:
         self.latency = Histogram(

@@ -55,7 +55,7 @@ class RunningServer:
 
 async def start(settings: ServiceSettings, app: ServiceApp) -> RunningServer:
     """Start serving ``app`` (NOT_SERVING until loaded); return once the port is bound."""
-    metrics = RpcMetrics(settings.service_name)
+    metrics = RpcMetrics.for_service(settings.service_name)
     limit = settings.max_message_mb * 1024 * 1024
     server = grpc.aio.server(
         interceptors=[ServiceInterceptor(metrics)],
