@@ -1,0 +1,63 @@
+# Docent: everything a fresh machine needs, in two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export TOKENIZERS_PARALLELISM := false
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: help venv proto proto-check lint format test test-unit test-e2e run bench images clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# The CPU wheel of torch first, so nothing below pulls a CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv with every dependency
+
+proto: $(STAMP)  ## regenerate gen/python/docent/v1 from proto/
+	$(BIN)/python proto/generate.py
+
+proto-check: $(STAMP)  ## fail when the committed stubs are stale
+	$(BIN)/python proto/generate.py --check
+
+lint: $(STAMP)  ## ruff lint and format check
+	$(BIN)/ruff check services tests bench proto
+	$(BIN)/ruff format --check services tests bench proto
+
+format: $(STAMP)  ## apply ruff fixes and formatting
+	$(BIN)/ruff check --fix services tests bench proto
+	$(BIN)/ruff format services tests bench proto
+
+test: $(STAMP)  ## the whole suite: lint, contracts, unit tests and the end-to-end stack
+	$(MAKE) lint
+	$(BIN)/python -m pytest -q
+
+test-unit: $(STAMP)  ## everything but the end-to-end stack
+	$(BIN)/python -m pytest -q -m "not e2e"
+
+test-e2e: $(STAMP)  ## only the end-to-end stack
+	$(BIN)/python -m pytest -q -m e2e
+
+run: $(STAMP)  ## start the whole local stack, ingest docs/, print the URL (Ctrl-C stops)
+	$(BIN)/docent up --ingest docs
+
+bench: $(STAMP)  ## benchmarks (results under bench/out)
+	$(BIN)/python -m bench.ingest_throughput
+
+images:  ## build one image per service (needs a container engine)
+	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "no container engine"; exit 1; }
+	for s in embedding retrieval reranking moderation generation gateway; do \
+	  docker build -f services/$$s/Dockerfile -t docent/$$s:dev . || exit 1; done
+
+clean:  ## remove the environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache

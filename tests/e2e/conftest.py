@@ -1,0 +1,97 @@
+"""The whole stack, started once per session with the people's own command: ``docent up``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+
+
+def _free_range(count: int, start: int) -> int:
+    """The first port >= ``start`` with ``count`` consecutive free ports on 127.0.0.1."""
+    port = start
+    while port < 65000:
+        socks = []
+        try:
+            for i in range(count):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port + i))
+            return port
+        except OSError:
+            port += count
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no free port range")
+
+
+@dataclass(frozen=True)
+class Stack:
+    home: Path
+    grpc_base: int
+    metrics_base: int
+    gateway_port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.gateway_port}"
+
+    def grpc_address(self, service: str) -> str:
+        return f"127.0.0.1:{self.grpc_base + GRPC_SERVICES.index(service)}"
+
+    def metrics_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.metrics_base + GRPC_SERVICES.index(service)}/metrics"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    home = tmp_path_factory.mktemp("stack-home")
+    grpc_base = _free_range(5, 41051)
+    metrics_base = _free_range(5, grpc_base + 100)
+    gateway_port = _free_range(1, metrics_base + 100)
+    log = home / "docent-up.log"
+    env = dict(os.environ, DOCENT_GATEWAY_REQUEST_TIMEOUT_S="60")
+    cmd = [
+        sys.executable, "-m", "services.cli.main", "up",
+        "--home", str(home),
+        "--grpc-base-port", str(grpc_base),
+        "--metrics-base-port", str(metrics_base),
+        "--gateway-port", str(gateway_port),
+        "--timeout", "600",
+    ]  # fmt: skip
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 660
+    while "Docent is ready" not in log.read_text(errors="replace"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            logs = "\n".join(
+                f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}"
+                for p in sorted((home / "logs").glob("*.log"))
+            )
+            pytest.fail(f"docent up failed:\n{log.read_text()}\n{logs}")
+        time.sleep(1)
+    stack = Stack(home, grpc_base, metrics_base, gateway_port, log)
+    yield stack
+    proc.send_signal(signal.SIGINT)
+    try:
+        code = proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert code == 0, log.read_text()
+    assert "stopped" in log.read_text()
