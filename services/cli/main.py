@@ -186,6 +186,25 @@ def chat(
         fail(f"cannot reach the gateway at {url}: {exc}")
 
 
+@app.command()
+def config(
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the reference of every setting.")
+    ] = False,
+) -> None:
+    """Show the settings each component would start with here (or the full reference)."""
+    from services.cli.config_reference import SETTINGS, current_values, reference_markdown
+
+    if markdown:
+        typer.echo(reference_markdown(), nl=False)
+        return
+    try:
+        values = {component: current_values(component) for component in SETTINGS}
+    except ValueError as exc:  # pydantic's ValidationError names the bad variable
+        fail(str(exc))
+    typer.echo(json.dumps(values, indent=2))
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     app()

@@ -1,0 +1,9 @@
+"""``python -m services.generation``: settings -> servicer -> server."""
+
+from services.generation.servicer import GenerationServicer
+from services.generation.settings import GenerationSettings
+from services.runtime.server import run
+
+if __name__ == "__main__":
+    settings = GenerationSettings()
+    run(settings, GenerationServicer(settings))

@@ -1,0 +1,1 @@
+"""Generation engines: each implements :class:`services.generation.engines.base.Engine`."""
