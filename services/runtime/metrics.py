@@ -6,6 +6,8 @@ Names follow ``docent_<service>_<thing>_<unit>``. Latency buckets are fine enoug
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from prometheus_client import Counter, Histogram, start_http_server
 
 LATENCY_BUCKETS: tuple[float, ...] = (
@@ -21,7 +23,7 @@ class RpcMetrics:
     Use :meth:`for_service`: Prometheus refuses to register the same metric name twice.
     """
 
-    _instances: dict[str, RpcMetrics] = {}
+    _instances: ClassVar[dict[str, RpcMetrics]] = {}
 
     @classmethod
     def for_service(cls, service: str) -> RpcMetrics:

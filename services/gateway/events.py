@@ -1,0 +1,89 @@
+"""Typed events of one chat, and the prepared chat they are produced from.
+
+The pipeline yields these; the SSE route frames them and the JSON route folds them into one
+:class:`ChatResponse`, so both transports carry exactly the same fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry.context import Context
+
+from services.gateway.prompt import Message
+from services.gateway.schemas import ChatMetadata, DoneData, Source, Usage
+
+
+@dataclass
+class PreparedChat:
+    """Everything decided before generation: once this exists, the HTTP status is 200.
+
+    ``canned_answer`` is set when generation is skipped (a refused message, an empty index).
+    """
+
+    conversation_id: str
+    question: str
+    messages: list[Message]
+    sources: list[Source]
+    metadata: ChatMetadata
+    timings: dict[str, float]
+    max_tokens: int
+    temperature: float
+    started: float
+    canned_answer: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    trace_context: Context | None = None
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    """First event: the numbered sources the answer may cite."""
+
+    sources: list[Source]
+    name: str = "sources"
+
+    def data(self) -> dict[str, Any]:
+        return {"sources": [s.model_dump(mode="json") for s in self.sources]}
+
+
+@dataclass(frozen=True)
+class DeltaEvent:
+    """New answer text."""
+
+    text: str
+    name: str = "delta"
+
+    def data(self) -> dict[str, Any]:
+        return {"text": self.text}
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    """Last event of a successful answer; ``answer`` is kept for the JSON route."""
+
+    done: DoneData
+    answer: str
+    name: str = "done"
+
+    def data(self) -> dict[str, Any]:
+        return self.done.model_dump(mode="json")
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    """Last event when generation failed after the response started.
+
+    ``status`` is what the JSON route answers with; ``body`` is the usual error body.
+    """
+
+    error: Exception
+    status: int = 500
+    body: dict[str, Any] = field(default_factory=dict)
+    name: str = "error"
+
+    def data(self) -> dict[str, Any]:
+        return self.body
+
+
+ChatEvent = SourcesEvent | DeltaEvent | DoneEvent | ErrorEvent

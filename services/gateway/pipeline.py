@@ -1,0 +1,241 @@
+"""The chat pipeline: moderation → embedding → retrieval → reranking → prompt → generation.
+
+:meth:`ChatPipeline.prepare` runs everything before generation under the request deadline, so a
+failing dependency becomes an HTTP error before the first byte; :meth:`ChatPipeline.events`
+then streams the answer as typed events. Each stage is timed, traced and has a degraded mode.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+from opentelemetry import context as otel_context
+
+from docent.v1 import moderation_pb2
+from services.gateway.context_window import fit_prompt
+from services.gateway.conversations import ConversationStore, new_conversation_id
+from services.gateway.events import (
+    ChatEvent,
+    DeltaEvent,
+    DoneEvent,
+    ErrorEvent,
+    PreparedChat,
+    SourcesEvent,
+)
+from services.gateway.prompt import Message, Passage, extract_citations, retrieval_query
+from services.gateway.rerank import RerankGate, rerank
+from services.gateway.schemas import (
+    ChatMetadata,
+    ChatRequest,
+    ChatResponse,
+    DoneData,
+    Source,
+)
+from services.gateway.settings import GatewaySettings
+from services.gateway.sources import to_sources
+from services.gateway.stages import StageClock
+from services.gateway.streaming import stream_answer
+from services.runtime.clients import (
+    DependencyError,
+    EmbeddingClient,
+    GenerationClient,
+    ModerationClient,
+    RerankingClient,
+    RetrievalClient,
+)
+from services.runtime.context import get_request_id
+from services.runtime.tracing import tracer
+
+log = logging.getLogger(__name__)
+AnyClient = (
+    EmbeddingClient | RetrievalClient | RerankingClient | ModerationClient | GenerationClient
+)
+_tracer = tracer("services.gateway")
+
+NO_SOURCES_ANSWER = "I don't know: no documents have been indexed yet."
+
+
+def refusal(categories: list[str]) -> str:
+    """The polite answer to a blocked message, naming what the filter flagged."""
+    flagged = f" ({', '.join(categories)})" if categories else ""
+    return f"Sorry, I can't help with that: the message was flagged by the content filter{flagged}."
+
+
+class ChatPipeline:
+    """Usage::
+
+    pipeline = ChatPipeline.from_settings(GatewaySettings())
+    prepared = await pipeline.prepare(ChatRequest(message="What is a Pod?"))
+    async for event in pipeline.events(prepared): ...
+    await pipeline.close()
+    """
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        embedding: EmbeddingClient,
+        retrieval: RetrievalClient,
+        reranking: RerankingClient,
+        moderation: ModerationClient,
+        generation: GenerationClient,
+        store: ConversationStore,
+    ) -> None:
+        self.settings = settings
+        self.embedding, self.retrieval, self.reranking = embedding, retrieval, reranking
+        self.moderation, self.generation, self.store = moderation, generation, store
+        self.rerank_gate = RerankGate(
+            reranking, settings.rerank_health_ttl_s, settings.readiness_timeout_s
+        )
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> ChatPipeline:
+        """Clients for every dependency and the conversation store under ``data_dir``."""
+        return cls(
+            settings,
+            embedding=EmbeddingClient(settings.endpoint("embedding")),
+            retrieval=RetrievalClient(settings.endpoint("retrieval")),
+            reranking=RerankingClient(settings.endpoint("reranking")),
+            moderation=ModerationClient(settings.endpoint("moderation")),
+            generation=GenerationClient(settings.endpoint("generation")),
+            store=ConversationStore(settings.data_dir / "conversations.sqlite3"),
+        )
+
+    @property
+    def clients(self) -> dict[str, AnyClient]:
+        """Every client by dependency name (for readiness checks and closing)."""
+        clients: list[AnyClient] = [
+            self.embedding,
+            self.retrieval,
+            self.reranking,
+            self.moderation,
+            self.generation,
+        ]
+        return {c.name: c for c in clients}
+
+    async def close(self) -> None:
+        for client in self.clients.values():
+            await client.close()
+        self.store.close()
+
+    async def prepare(self, request: ChatRequest) -> PreparedChat:
+        """Stages 1-5 under ``request_timeout_s``; raises domain errors (mapped to HTTP)."""
+        clock = StageClock()
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_s):
+                return await self._prepare(request, clock)
+        except TimeoutError:
+            raise DependencyError(
+                clock.dependency(),
+                f"request deadline of {self.settings.request_timeout_s:g}s exceeded",
+                "DEADLINE_EXCEEDED",
+            ) from None
+
+    async def _prepare(self, request: ChatRequest, clock: StageClock) -> PreparedChat:
+        s, question = self.settings, request.message
+        conversation_id, history = await self._history(request.conversation_id)
+        metadata = ChatMetadata(
+            rerank="skipped: not reached", search_mode=s.search_mode, request_id=get_request_id()
+        )
+        chat = PreparedChat(
+            conversation_id=conversation_id,
+            question=question,
+            messages=[],
+            sources=[],
+            metadata=metadata,
+            timings=clock.timings,
+            max_tokens=request.max_tokens or s.max_tokens,
+            temperature=request.temperature,
+            started=clock.started,
+            trace_context=otel_context.get_current(),
+        )
+        with clock.stage("moderation"):
+            verdict = await self.moderation.check(question, "input")
+        if verdict.decision == moderation_pb2.DECISION_BLOCK:
+            metadata.refused, metadata.rerank = True, "skipped: message refused"
+            metadata.flagged_categories = [c.category for c in verdict.categories if c.flagged]
+            chat.canned_answer = refusal(metadata.flagged_categories)
+            return chat
+        query = retrieval_query(question, history)
+        vector = None
+        if s.search_mode != "sparse":
+            with clock.stage("embedding"):
+                vector = (await self.embedding.embed([query]))[0].tolist()
+        with clock.stage("retrieval"):
+            hits = await self.retrieval.search(query, vector, s.retrieval_k, s.search_mode)
+        metadata.candidates = len(hits)
+        with clock.stage("reranking"):
+            ranked, metadata.rerank = await rerank(
+                self.rerank_gate, query, hits, s.context_passages
+            )
+        if not ranked:
+            chat.canned_answer = NO_SOURCES_ANSWER
+            return chat
+        with clock.stage("prompt"):
+            passages = [Passage(r.hit.title, r.hit.text, list(r.hit.heading_path)) for r in ranked]
+            fitted = await fit_prompt(self.generation, question, passages, history, chat.max_tokens)
+        chat.messages = fitted.messages
+        chat.sources = to_sources(ranked[: fitted.passages], s.snippet_chars)
+        metadata.history_turns = fitted.history_turns
+        metadata.trimmed_passages = len(ranked) - fitted.passages
+        return chat
+
+    async def events(self, chat: PreparedChat) -> AsyncIterator[ChatEvent]:
+        """``sources``, ``delta``*, then ``done`` (or ``error``); closing it cancels generation."""
+        yield SourcesEvent(chat.sources)
+        parts: list[str] = []
+        if chat.canned_answer is not None:
+            parts.append(chat.canned_answer)
+            yield DeltaEvent(chat.canned_answer)
+        else:
+            async with aclosing(stream_answer(self.generation, chat, parts)) as deltas:
+                async for event in deltas:
+                    yield event
+                    if isinstance(event, ErrorEvent):
+                        return
+        answer = "".join(parts)
+        await self._record(chat, answer)
+        chat.timings["total"] = round(time.perf_counter() - chat.started, 6)
+        done = DoneData(
+            conversation_id=chat.conversation_id,
+            citations=extract_citations(answer, len(chat.sources)),
+            usage=chat.usage,
+            timings=chat.timings,
+            metadata=chat.metadata,
+        )
+        yield DoneEvent(done, answer)
+
+    async def collect(self, chat: PreparedChat) -> ChatResponse | ErrorEvent:
+        """The whole answer at once, or the error event that ended it."""
+        sources: list[Source] = []
+        async with aclosing(self.events(chat)) as events:
+            async for event in events:
+                if isinstance(event, SourcesEvent):
+                    sources = event.sources
+                elif isinstance(event, ErrorEvent):
+                    return event
+                elif isinstance(event, DoneEvent):
+                    fields = event.done.model_dump()
+                    return ChatResponse(**fields, answer=event.answer, sources=sources)
+        raise RuntimeError("the event stream ended without done or error")
+
+    async def _history(self, conversation_id: str | None) -> tuple[str, list[Message]]:
+        if conversation_id is None:
+            return new_conversation_id(), []
+        recent = await asyncio.to_thread(
+            self.store.recent, conversation_id, self.settings.history_turns
+        )
+        return conversation_id, recent
+
+    async def _record(self, chat: PreparedChat, answer: str) -> None:
+        """Store the exchange; a failure is logged, never allowed to lose the answer."""
+        try:
+            await asyncio.to_thread(
+                self.store.append_exchange, chat.conversation_id, chat.question, answer
+            )
+        except Exception:
+            log.exception("could not record the conversation turn")

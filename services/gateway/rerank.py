@@ -1,0 +1,80 @@
+"""The optional reranking stage: reorder candidates by cross-encoder score, or say why not.
+
+The reranker is optional (it serves only once a cross-encoder is trained), so its health is
+checked first and the answer cached for a few seconds; a failing call degrades to retrieval
+order instead of failing the chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from docent.v1 import retrieval_pb2
+from services.runtime.clients import DependencyError, RerankingClient
+from services.runtime.errors import DocentError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A retrieval hit and, when reranked, its cross-encoder score."""
+
+    hit: retrieval_pb2.Hit
+    rerank_score: float | None = None
+
+
+class RerankGate:
+    """Caches the reranker's health for ``ttl_s`` so each chat does not pay a health check."""
+
+    def __init__(self, client: RerankingClient, ttl_s: float, probe_timeout_s: float) -> None:
+        self.client = client
+        self.ttl_s = ttl_s
+        self.probe_timeout_s = probe_timeout_s
+        self._serving = False
+        self._checked_at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def serving(self) -> bool:
+        async with self._lock:
+            now = time.monotonic()
+            if self._checked_at is None or now - self._checked_at >= self.ttl_s:
+                self._serving = await self.client.serving(timeout=self.probe_timeout_s)
+                self._checked_at = time.monotonic()
+            return self._serving
+
+    def mark_failed(self) -> None:
+        """Skip the reranker until the next health check."""
+        self._serving = False
+        self._checked_at = time.monotonic()
+
+
+async def rerank(
+    gate: RerankGate, query: str, hits: Sequence[retrieval_pb2.Hit], keep: int
+) -> tuple[list[Ranked], str]:
+    """The best ``keep`` candidates and the metadata note (``applied`` / ``skipped: ...``)."""
+    in_order = [Ranked(h) for h in hits]
+    if not hits:
+        return [], "skipped: no candidates"
+    if not await gate.serving():
+        return in_order[:keep], "skipped: reranker not serving"
+    try:
+        scores = await gate.client.rerank(query, [h.text for h in hits])
+    except DocentError as exc:
+        gate.mark_failed()
+        status = exc.status if isinstance(exc, DependencyError) else exc.code
+        log.warning("reranking failed; keeping retrieval order", extra={"error": str(exc)})
+        return in_order[:keep], f"skipped: reranker failed ({status})"
+    if len(scores) != len(hits):
+        gate.mark_failed()
+        return in_order[:keep], "skipped: reranker returned a wrong number of scores"
+    ranked = sorted(
+        (Ranked(h, float(s)) for h, s in zip(hits, scores, strict=True)),
+        key=lambda r: r.rerank_score or 0.0,
+        reverse=True,
+    )
+    return ranked[:keep], "applied"

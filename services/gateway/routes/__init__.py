@@ -1,0 +1,1 @@
+"""HTTP routes: chat, and health/readiness/metrics."""

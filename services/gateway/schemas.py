@@ -1,0 +1,98 @@
+"""Request and response bodies of the REST API; the SSE events reuse the same shapes.
+
+The message length limit lives in settings (``max_message_chars``) and is checked by the route,
+so the schema only enforces what never changes: non-blank text, id format, sampling ranges.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+CONVERSATION_ID_PATTERN = r"^conv_[0-9a-f]{32}$"
+
+
+class ChatRequest(BaseModel):
+    """Usage: ``ChatRequest(message="How do I roll back a Deployment?", stream=False)``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    message: str = Field(min_length=1, description="The user's question (stripped).")
+    conversation_id: str | None = Field(
+        None, pattern=CONVERSATION_ID_PATTERN, description="Continue this conversation."
+    )
+    stream: bool = Field(True, description="Server-sent events when true, one JSON otherwise.")
+    max_tokens: int | None = Field(None, ge=1, le=1024, description="Completion budget.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy.")
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        stripped = value.strip()
+        if not stripped:
+            raise ValueError("message must not be blank")
+        return stripped
+
+
+class Source(BaseModel):
+    """One numbered passage that was put in the prompt; ``[n]`` in the answer refers to it."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source_path: str
+    heading_path: list[str]
+    text: str = Field(description="A snippet of the passage.")
+    score: float = Field(description="Fused retrieval score.")
+    retriever_scores: dict[str, float]
+    rerank_score: float | None = Field(None, description="Cross-encoder score, when reranked.")
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class ChatMetadata(BaseModel):
+    """How the answer was produced: degraded modes and refusals are reported, never hidden."""
+
+    rerank: str = Field(description='"applied" or "skipped: <reason>".')
+    refused: bool = False
+    flagged_categories: list[str] = Field(default_factory=list)
+    search_mode: str = "hybrid"
+    candidates: int = Field(0, description="Passages retrieval returned before reranking.")
+    history_turns: int = Field(0, description="Previous exchanges included in the prompt.")
+    trimmed_passages: int = Field(0, description="Passages dropped to fit the context window.")
+    finish_reason: str | None = Field(None, description="stop, length or abort.")
+    request_id: str | None = None
+
+
+class DoneData(BaseModel):
+    """The payload of the SSE ``done`` event: everything but the answer text and sources."""
+
+    conversation_id: str
+    citations: list[int] = Field(description="Source numbers actually cited, in order.")
+    usage: Usage
+    timings: dict[str, float] = Field(description="Seconds per stage, plus total.")
+    metadata: ChatMetadata
+
+
+class ChatResponse(DoneData):
+    """The whole answer at once (``stream: false``)."""
+
+    answer: str
+    sources: list[Source]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    dependency: str | None = None
+    request_id: str | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every non-2xx body, and the SSE ``error`` event payload."""
+
+    error: ErrorDetail

@@ -1,0 +1,98 @@
+"""Settings of the gateway (env prefix ``DOCENT_GATEWAY_``), validated once at start-up.
+
+One address and one deadline per dependency, so ``docent up`` and the chart can point the
+gateway anywhere by environment alone (e.g. ``DOCENT_GATEWAY_RETRIEVAL_ADDRESS``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.runtime.clients import Endpoint
+from services.runtime.settings import default_data_root
+
+DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+
+
+class GatewaySettings(BaseSettings):
+    """Usage::
+
+    settings = GatewaySettings(moderation_timeout_s=0.5)
+    settings.endpoint("moderation")  # Endpoint("moderation", "127.0.0.1:50054", 0.5)
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOCENT_GATEWAY_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8080, ge=0, le=65535, description="HTTP port (REST, SSE and /metrics).")
+
+    embedding_address: str = Field("127.0.0.1:50051", description="Embedding service host:port.")
+    embedding_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Embed call.")
+    retrieval_address: str = Field("127.0.0.1:50052", description="Retrieval service host:port.")
+    retrieval_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Search call.")
+    reranking_address: str = Field("127.0.0.1:50053", description="Reranking service host:port.")
+    reranking_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Rerank call.")
+    moderation_address: str = Field("127.0.0.1:50054", description="Moderation service host:port.")
+    moderation_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Check call.")
+    generation_address: str = Field("127.0.0.1:50055", description="Generation service host:port.")
+    generation_timeout_s: float = Field(
+        120.0, gt=0, description="Deadline of a whole Generate stream (and of CountTokens)."
+    )
+
+    request_timeout_s: float = Field(
+        15.0, gt=0, description="Bounds every stage before generation starts, all together."
+    )
+    search_mode: Literal["hybrid", "dense", "sparse"] = Field(
+        "hybrid", description="Retrieval mode: hybrid (dense + sparse, fused), dense or sparse."
+    )
+    retrieval_k: int = Field(20, ge=1, le=200, description="Fused candidates fetched per query.")
+    context_passages: int = Field(
+        5, ge=1, le=50, description="Passages put in the prompt after reranking."
+    )
+    max_message_chars: int = Field(
+        4000, ge=1, description="Longest user message accepted (after stripping whitespace)."
+    )
+    max_tokens: int = Field(
+        256, ge=1, le=1024, description="Completion budget when a request does not set one."
+    )
+    history_turns: int = Field(
+        4, ge=0, description="Previous user/assistant exchanges carried into the prompt."
+    )
+    snippet_chars: int = Field(
+        400, ge=40, description="Length of the source snippets returned to the client."
+    )
+    rerank_health_ttl_s: float = Field(
+        5.0, ge=0, description="How long the reranker's health check result is trusted."
+    )
+    readiness_timeout_s: float = Field(
+        1.0, gt=0, description="Deadline of each dependency health check in /readyz."
+    )
+    heartbeat_s: float = Field(
+        15.0, gt=0, description="SSE comment sent when no event went out for this long."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (by Content-Length)."
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: default_data_root() / "gateway",
+        description="Conversation store location; default $DOCENT_HOME/gateway.",
+    )
+    log_level: str = Field("INFO", description="Python logging level.")
+    log_json: bool = Field(True, description="One JSON object per log line.")
+    otlp_endpoint: str | None = Field(
+        None, description="OTLP/gRPC collector endpoint; tracing is off when unset."
+    )
+
+    def endpoint(self, dependency: str) -> Endpoint:
+        """The :class:`Endpoint` of ``dependency`` (one of :data:`DEPENDENCIES`)."""
+        if dependency not in DEPENDENCIES:
+            raise ValueError(f"dependency must be one of {DEPENDENCIES}, got {dependency!r}")
+        return Endpoint(
+            dependency,
+            getattr(self, f"{dependency}_address"),
+            getattr(self, f"{dependency}_timeout_s"),
+        )

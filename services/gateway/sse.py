@@ -1,0 +1,68 @@
+"""Server-sent event framing, and heartbeats that keep idle proxies from closing the stream.
+
+Data is one line of JSON (newlines and Unicode line separators escaped), so a frame is always
+``event: <name>\\ndata: <json>\\n\\n`` and a client never has to join multi-line data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+_EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# json.dumps escapes \n and \r, but not these, which str.splitlines() (and so some clients)
+# also treat as line breaks.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def format_event(event: str, data: dict[str, Any]) -> bytes:
+    """One SSE frame; ``event`` must be a single token (no spaces or newlines)."""
+    if not _EVENT_NAME.fullmatch(event):
+        raise ValueError(f"event name must match {_EVENT_NAME.pattern}, got {event!r}")
+    payload = json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_LINE_BREAKS)
+    return f"event: {event}\ndata: {payload}\n\n".encode()
+
+
+def format_comment(text: str = "") -> bytes:
+    """A comment frame (ignored by clients); used as a heartbeat."""
+    lines = text.splitlines() or [""]
+    return "".join(f": {line}\n" for line in lines).encode() + b"\n"
+
+
+async def _next(frames: AsyncIterator[bytes]) -> bytes:
+    return await anext(frames)
+
+
+async def with_heartbeats(
+    frames: AsyncIterator[bytes], interval: float, comment: str = "keep-alive"
+) -> AsyncIterator[bytes]:
+    """Pass ``frames`` through, adding a comment frame whenever none came for ``interval`` s.
+
+    The pending ``anext`` is never cancelled by the timer (that would cancel the upstream call);
+    only when this generator itself is closed is it cancelled and ``frames`` closed.
+    """
+    pending: asyncio.Future[bytes] | None = None
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(_next(frames))
+            done, _ = await asyncio.wait({pending}, timeout=interval)
+            if not done:
+                yield format_comment(comment)
+                continue
+            finished, pending = pending, None
+            try:
+                frame = finished.result()
+            except StopAsyncIteration:
+                return
+            yield frame
+    finally:
+        if pending is not None:
+            pending.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await pending
+        await frames.aclose()

@@ -1,0 +1,1 @@
+"""Sparse (lexical, BM25) indexes."""

@@ -1,0 +1,52 @@
+"""Gateway fixtures: settings pointing at nothing, fake services, an app with its lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.gateway.settings import DEPENDENCIES, GatewaySettings
+from tests.conftest import free_port
+from tests.gateway.fakes import Script, start_fake
+
+
+def closed_addresses() -> dict[str, str]:
+    """Every dependency at a loopback port nothing listens on."""
+    return {f"{name}_address": f"127.0.0.1:{free_port()}" for name in DEPENDENCIES}
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with its lifespan run, and an HTTP client talking to it in-process."""
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client,
+    ):
+        yield client
+
+
+@pytest.fixture
+def script() -> Script:
+    return Script()
+
+
+@pytest.fixture
+async def fake_stack(script: Script) -> AsyncIterator[Callable[..., GatewaySettings]]:
+    """Settings factory for a gateway whose dependencies are scripted fakes.
+
+    The reranker is not started (its address is closed) unless ``reranker=True``.
+    """
+    required = ("moderation", "embedding", "retrieval", "generation")
+    server, address = await start_fake(script, (*required, "reranking"))
+
+    def make(reranker: bool = False, **overrides: object) -> GatewaySettings:
+        addresses = {f"{n}_address": address for n in required}
+        addresses["reranking_address"] = address if reranker else f"127.0.0.1:{free_port()}"
+        return GatewaySettings(**{**addresses, "heartbeat_s": 5.0, **overrides})
+
+    yield make
+    await server.stop(0)
