@@ -35,6 +35,15 @@ def _default(value: object) -> str:
     return f"`{value!r}`" if isinstance(value, str) else f"`{value}`"
 
 
+def _description(cls: type[BaseSettings], name: str) -> str:
+    """A field's description, inherited when a subclass only changed its default."""
+    for klass in cls.__mro__:
+        field = getattr(klass, "model_fields", {}).get(name)
+        if field is not None and field.description:
+            return field.description
+    return ""
+
+
 def reference_markdown() -> str:
     """The whole configuration reference as markdown."""
     lines = [
@@ -52,7 +61,7 @@ def reference_markdown() -> str:
         for name, field in cls.model_fields.items():
             if name == "service_name":
                 continue
-            description = (field.description or "").replace("|", "\\|").replace("\n", " ")
+            description = _description(cls, name).replace("|", "\\|").replace("\n", " ")
             lines.append(
                 f"| `{prefix}{name.upper()}` | {_default(field.default)} | {description} |"
             )

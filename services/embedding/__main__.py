@@ -2,8 +2,7 @@
 
 from services.embedding.servicer import EmbeddingServicer
 from services.embedding.settings import EmbeddingSettings
-from services.runtime.server import run
+from services.runtime.server import main
 
 if __name__ == "__main__":
-    settings = EmbeddingSettings()
-    run(settings, EmbeddingServicer(settings))
+    main(EmbeddingSettings, EmbeddingServicer)

@@ -7,10 +7,11 @@ import uvicorn
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from services.runtime.logging import configure_logging
+from services.runtime.settings import load_settings
 
 
 def main() -> None:
-    settings = GatewaySettings()
+    settings = load_settings(GatewaySettings)
     configure_logging("gateway", settings.log_level, settings.log_json)
     uvicorn.run(
         create_app(settings),

@@ -32,6 +32,7 @@ class PreparedChat:
     temperature: float
     started: float
     canned_answer: str | None = None
+    passage_texts: list[str] = field(default_factory=list)  # full text of each numbered source
     usage: Usage = field(default_factory=Usage)
     trace_context: Context | None = None
 

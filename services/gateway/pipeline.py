@@ -16,6 +16,7 @@ from contextlib import aclosing
 from opentelemetry import context as otel_context
 
 from docent.v1 import moderation_pb2
+from services.gateway.citations import attribute, citation_suffix
 from services.gateway.context_window import fit_prompt
 from services.gateway.conversations import ConversationStore, new_conversation_id
 from services.gateway.events import (
@@ -180,6 +181,7 @@ class ChatPipeline:
             fitted = await fit_prompt(self.generation, question, passages, history, chat.max_tokens)
         chat.messages = fitted.messages
         chat.sources = to_sources(ranked[: fitted.passages], s.snippet_chars)
+        chat.passage_texts = [p.text for p in passages[: fitted.passages]]
         metadata.history_turns = fitted.history_turns
         metadata.trimmed_passages = len(ranked) - fitted.passages
         return chat
@@ -197,6 +199,9 @@ class ChatPipeline:
                     yield event
                     if isinstance(event, ErrorEvent):
                         return
+            if suffix := self._owed_citations(chat, "".join(parts)):
+                parts.append(suffix)
+                yield DeltaEvent(suffix)
         answer = "".join(parts)
         await self._record(chat, answer)
         chat.timings["total"] = round(time.perf_counter() - chat.started, 6)
@@ -208,6 +213,15 @@ class ChatPipeline:
             metadata=chat.metadata,
         )
         yield DoneEvent(done, answer)
+
+    def _owed_citations(self, chat: PreparedChat, answer: str) -> str:
+        """Markers to append when the model cited nothing; sets ``metadata.citation_mode``."""
+        if extract_citations(answer, len(chat.sources)):
+            chat.metadata.citation_mode = "model"
+            return ""
+        numbers = attribute(answer, chat.passage_texts)
+        chat.metadata.citation_mode = "attributed" if numbers else "none"
+        return citation_suffix(numbers)
 
     async def collect(self, chat: PreparedChat) -> ChatResponse | ErrorEvent:
         """The whole answer at once, or the error event that ended it."""

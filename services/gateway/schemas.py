@@ -64,6 +64,11 @@ class ChatMetadata(BaseModel):
     history_turns: int = Field(0, description="Previous exchanges included in the prompt.")
     trimmed_passages: int = Field(0, description="Passages dropped to fit the context window.")
     finish_reason: str | None = Field(None, description="stop, length or abort.")
+    citation_mode: str = Field(
+        "none",
+        description='"model" (the model wrote the [n] markers), "attributed" (the gateway '
+        'appended them from word overlap with the sources) or "none".',
+    )
     request_id: str | None = None
 
 

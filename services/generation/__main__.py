@@ -2,8 +2,7 @@
 
 from services.generation.servicer import GenerationServicer
 from services.generation.settings import GenerationSettings
-from services.runtime.server import run
+from services.runtime.server import main
 
 if __name__ == "__main__":
-    settings = GenerationSettings()
-    run(settings, GenerationServicer(settings))
+    main(GenerationSettings, GenerationServicer)

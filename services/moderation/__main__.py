@@ -2,8 +2,7 @@
 
 from services.moderation.servicer import ModerationServicer
 from services.moderation.settings import ModerationSettings
-from services.runtime.server import run
+from services.runtime.server import main
 
 if __name__ == "__main__":
-    settings = ModerationSettings()
-    run(settings, ModerationServicer(settings))
+    main(ModerationSettings, ModerationServicer)

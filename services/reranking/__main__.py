@@ -2,8 +2,7 @@
 
 from services.reranking.servicer import RerankingServicer
 from services.reranking.settings import RerankingSettings
-from services.runtime.server import run
+from services.runtime.server import main
 
 if __name__ == "__main__":
-    settings = RerankingSettings()
-    run(settings, RerankingServicer(settings))
+    main(RerankingSettings, RerankingServicer)

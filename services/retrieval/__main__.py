@@ -2,8 +2,7 @@
 
 from services.retrieval.servicer import RetrievalServicer
 from services.retrieval.settings import RetrievalSettings
-from services.runtime.server import run
+from services.runtime.server import main
 
 if __name__ == "__main__":
-    settings = RetrievalSettings()
-    run(settings, RetrievalServicer(settings))
+    main(RetrievalSettings, RetrievalServicer)

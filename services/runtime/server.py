@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -21,10 +21,11 @@ from grpc_reflection.v1alpha import reflection
 from services.runtime.interceptors import ServiceInterceptor
 from services.runtime.logging import configure_logging
 from services.runtime.metrics import RpcMetrics, serve_metrics
-from services.runtime.settings import ServiceSettings
+from services.runtime.settings import ServiceSettings, load_settings
 from services.runtime.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
+SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 
 
 class ServiceApp(Protocol):
@@ -126,6 +127,10 @@ async def serve(settings: ServiceSettings, app: ServiceApp) -> None:
     await stop(running, app, settings.drain_seconds)
 
 
-def run(settings: ServiceSettings, app: ServiceApp) -> None:
-    """Entry point for ``python -m services.<service>``."""
-    asyncio.run(serve(settings, app))
+def main(settings_class: type[SettingsT], app_factory: Callable[[SettingsT], ServiceApp]) -> None:
+    """Entry point for ``python -m services.<service>``: settings -> app -> server.
+
+    Bad configuration ends the process with a message naming the variable, not a traceback.
+    """
+    settings = load_settings(settings_class)
+    asyncio.run(serve(settings, app_factory(settings)))

@@ -7,9 +7,12 @@ so one process is configured entirely from its environment and validated once at
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+T = TypeVar("T", bound=BaseSettings)
 
 
 def default_data_root() -> Path:
@@ -50,8 +53,33 @@ class ServiceSettings(BaseSettings):
     )
     max_message_mb: int = Field(64, ge=1, description="Largest gRPC message accepted or sent.")
 
+    @field_validator("port", "metrics_port")
+    @classmethod
+    def _port_in_range(cls, value: int) -> int:
+        """Inherited by every service, including those that only override the default port."""
+        if not 0 <= value <= 65535:
+            raise ValueError(f"port must be between 0 and 65535, got {value}")
+        return value
+
     def resolved_data_dir(self) -> Path:
         """The data dir, created on first use."""
         path = self.data_dir or default_data_root() / self.service_name
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+
+def load_settings(settings_class: type[T]) -> T:
+    """Settings from the environment; bad values end the process naming each variable.
+
+    A person who mistypes ``DOCENT_RETRIEVAL_PORT`` gets one line saying so, not a traceback.
+    """
+    import sys
+
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        prefix = settings_class.model_config.get("env_prefix", "")
+        for error in exc.errors():
+            name = prefix + str(error["loc"][0]).upper() if error["loc"] else prefix
+            print(f"invalid setting {name}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -94,6 +94,11 @@ def test_streamed_answer_cites_the_deployment_page(stack: Stack, ingested: dict)
     )
     assert {"moderation", "embedding", "retrieval", "generation"} <= set(done["timings"])
     assert done["metadata"]["rerank"].startswith("skipped")
+    assert done["citations"], "the answer must cite its sources as [n]"
+    assert done["metadata"]["citation_mode"] in ("model", "attributed")
+    assert all(f"[{n}]" in answer for n in done["citations"])
+    cited = [sources[n - 1]["source_path"] for n in done["citations"]]
+    assert any(path.endswith(DEPLOYMENT_PAGE) for path in cited), (answer, cited)
 
 
 def test_json_answer_and_cli_chat(stack: Stack, ingested: dict) -> None:
