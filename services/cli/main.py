@@ -198,10 +198,17 @@ def config(
     if markdown:
         typer.echo(reference_markdown(), nl=False)
         return
-    try:
-        values = {component: current_values(component) for component in SETTINGS}
-    except ValueError as exc:  # pydantic's ValidationError names the bad variable
-        fail(str(exc))
+    from pydantic import ValidationError
+
+    from services.cli.config_reference import settings_class
+    from services.runtime.settings import describe_errors
+
+    values = {}
+    for component in SETTINGS:
+        try:
+            values[component] = current_values(component)
+        except ValidationError as exc:
+            fail("; ".join(describe_errors(settings_class(component), exc)))
     typer.echo(json.dumps(values, indent=2))
 
 

@@ -68,6 +68,16 @@ class ServiceSettings(BaseSettings):
         return path
 
 
+def describe_errors(settings_class: type[BaseSettings], exc: ValidationError) -> list[str]:
+    """One line per bad value, naming the environment variable a person would fix."""
+    prefix = settings_class.model_config.get("env_prefix", "")
+    lines = []
+    for error in exc.errors():
+        name = prefix + str(error["loc"][0]).upper() if error["loc"] else prefix
+        lines.append(f"invalid setting {name}: {error['msg']}")
+    return lines
+
+
 def load_settings(settings_class: type[T]) -> T:
     """Settings from the environment; bad values end the process naming each variable.
 
@@ -78,8 +88,6 @@ def load_settings(settings_class: type[T]) -> T:
     try:
         return settings_class()
     except ValidationError as exc:
-        prefix = settings_class.model_config.get("env_prefix", "")
-        for error in exc.errors():
-            name = prefix + str(error["loc"][0]).upper() if error["loc"] else prefix
-            print(f"invalid setting {name}: {error['msg']}", file=sys.stderr)
+        for line in describe_errors(settings_class, exc):
+            print(line, file=sys.stderr)
         raise SystemExit(2) from None
