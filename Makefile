@@ -31,12 +31,12 @@ proto-check: $(STAMP)  ## fail when the committed stubs are stale
 	$(BIN)/python proto/generate.py --check
 
 lint: $(STAMP)  ## ruff lint and format check
-	$(BIN)/ruff check services tests bench proto
-	$(BIN)/ruff format --check services tests bench proto
+	$(BIN)/ruff check services tests bench proto loadtest
+	$(BIN)/ruff format --check services tests bench proto loadtest
 
 format: $(STAMP)  ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix services tests bench proto
-	$(BIN)/ruff format services tests bench proto
+	$(BIN)/ruff check --fix services tests bench proto loadtest
+	$(BIN)/ruff format services tests bench proto loadtest
 
 test: $(STAMP)  ## the whole suite: lint, contracts, unit tests and the end-to-end stack
 	$(MAKE) lint
