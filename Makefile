@@ -8,7 +8,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help venv proto proto-check lint format test test-unit test-e2e run bench images clean
+.PHONY: help system-deps venv proto proto-check lint format test test-unit test-e2e run bench images clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -38,7 +38,10 @@ format: $(STAMP)  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix services tests bench proto loadtest
 	$(BIN)/ruff format services tests bench proto loadtest
 
-test: $(STAMP)  ## the whole suite: lint, contracts, unit tests and the end-to-end stack
+system-deps:  ## install the Debian packages that tests start for real (root + apt)
+	bash scripts/system-deps.sh
+
+test: $(STAMP) system-deps  ## the whole suite: lint, contracts, unit tests and the end-to-end stack
 	$(MAKE) lint
 	$(BIN)/python -m pytest -q
 
