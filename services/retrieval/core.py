@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 
 import numpy as np
 
-from services.retrieval.dense.faiss_index import FaissIndex
+from services.retrieval.dense.faiss_index import DenseParams, FaissIndex
 from services.retrieval.docstore import DocStore, WriteResult
-from services.retrieval.fusion import reciprocal_rank_fusion
+from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from services.retrieval.rwlock import RWLock
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse.tantivy_index import TantivyIndex
@@ -54,12 +55,44 @@ class RetrievalCore:
         except BaseException:
             self._store.close()
             raise
-        self._dense = FaissIndex(settings.dim)
+        self._dense = self._new_dense()
+        self._dense_saved = (0, time.monotonic())  # (generation, when) of the last save
         try:
             self._recover()
         except BaseException:
             self.close()
             raise
+
+    def _new_dense(self) -> FaissIndex:
+        s = self.settings
+        params = DenseParams(
+            kind=s.dense_index,
+            hnsw_m=s.hnsw_m,
+            hnsw_ef_construction=s.hnsw_ef_construction,
+            hnsw_ef_search=s.hnsw_ef_search,
+            ivf_nlist=s.ivf_nlist,
+            ivf_nprobe=s.ivf_nprobe,
+            pq_m=s.pq_m,
+            pq_nbits=s.pq_nbits,
+        )
+        try:
+            return FaissIndex(s.dim, params)
+        except ValueError as exc:
+            raise InvalidInput(f"dense index settings: {exc}") from exc
+
+    def _save_dense(self, generation: int, force: bool = False) -> None:
+        """Save now if forced or ``dense_save_interval_s`` has passed since the last save.
+
+        Deferring saves keeps bulk ingestion from rewriting a large index per batch; a crash in
+        between only costs a rebuild from the docstore at the next start, never a wrong answer.
+        """
+        saved_generation, saved_at = self._dense_saved
+        if saved_generation == generation:
+            return
+        due = time.monotonic() - saved_at >= self.settings.dense_save_interval_s
+        if force or due:
+            self._dense.save(self._dense_path, generation)
+            self._dense_saved = (generation, time.monotonic())
 
     # -- consistency -------------------------------------------------------------------------
 
@@ -71,13 +104,15 @@ class RetrievalCore:
         if dense_generation != generation or len(self._dense) != chunks:
             log.info("rebuilding dense index", extra={"had": dense_generation, "want": generation})
             self._rebuild_dense(generation)
+        else:
+            self._dense_saved = (generation, time.monotonic())
         if self._sparse.generation() != generation or len(self._sparse) != chunks:
             log.info("rebuilding sparse index", extra={"want": generation})
             self._rebuild_sparse(generation)
 
     def _rebuild_dense(self, generation: int) -> None:
         """Build a fresh index aside, save it, then swap it in (searches never wait)."""
-        fresh = FaissIndex(self.settings.dim)
+        fresh = self._new_dense()
         try:
             for ids, vectors in self._store.iter_vectors():
                 fresh.add(ids, vectors)
@@ -89,6 +124,7 @@ class RetrievalCore:
         fresh.save(self._dense_path, generation)
         with self._rw.write():
             self._dense = fresh
+        self._dense_saved = (generation, time.monotonic())
 
     def _rebuild_sparse(self, generation: int) -> None:
         """Replace every entry in one commit, so searches see the old or the new index."""
@@ -108,8 +144,8 @@ class RetrievalCore:
                     self._dense.add(ids, np.stack([e.vector for e in result.added]))
             self._sparse.remove(result.removed_ids)
             self._sparse.upsert([(e.id, e.text, e.title, e.heading_path) for e in result.added])
-            self._dense.save(self._dense_path, result.generation)
             self._sparse.commit(result.generation)
+            self._save_dense(result.generation)
         except Exception:
             log.exception("index update failed; rebuilding both indexes from the docstore")
             try:
@@ -190,7 +226,10 @@ class RetrievalCore:
         if fuse:
             weights = {DENSE: self.settings.dense_weight, SPARSE: self.settings.sparse_weight}
             rankings = {name: [id_ for id_, _ in hits] for name, hits in found.items()}
-            fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k, weights)
+            if self.settings.fusion == "normalized":
+                fused = normalized_score_fusion(found, weights)
+            else:
+                fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k, weights)
             ranked = [(f.id, f.score, f.ranks) for f in fused]
         else:
             ((name, hits),) = found.items()
@@ -241,5 +280,9 @@ class RetrievalCore:
             if self._closed:
                 return
             self._closed = True
+            try:
+                self._save_dense(self._store.generation(), force=True)
+            except Exception:  # never block shutdown; the next start rebuilds from the docstore
+                log.exception("could not save the dense index on close")
             self._sparse.close()
             self._store.close()

@@ -58,3 +58,39 @@ def reciprocal_rank_fusion(
     fused = [Fused(item, scores[item], ranks[item]) for item in ranks]
     fused.sort(key=lambda f: (-f.score, min(f.ranks.values()), order[f.id]))
     return fused
+
+
+def normalized_score_fusion(
+    results: Mapping[str, Sequence[tuple[T, float]]],
+    weights: Mapping[str, float] | None = None,
+) -> list[Fused[T]]:
+    """Fuse scored lists by min-max normalising each to [0, 1] and summing with weights.
+
+    Unlike RRF this keeps *how much* better one hit is than the next, which helps when one
+    retriever is confident; it is sensitive to outliers, so RRF stays the default. A list whose
+    scores are all equal normalises to 1.0 for every hit (it expresses no preference).
+    """
+    weights = dict(weights or {})
+    for name, weight in weights.items():
+        if not math.isfinite(weight) or weight < 0:
+            raise InvalidInput(f"weight of {name!r} must be a finite number >= 0, got {weight!r}")
+    scores: dict[T, float] = {}
+    ranks: dict[T, dict[str, int]] = {}
+    for name, hits in results.items():
+        weight = weights.get(name, 1.0)
+        values = [s for _, s in hits]
+        if not values:
+            continue
+        low, high = min(values), max(values)
+        span = high - low
+        for position, (item, score) in enumerate(hits, start=1):
+            item_ranks = ranks.setdefault(item, {})
+            if name in item_ranks:
+                continue
+            item_ranks[name] = position
+            norm = (score - low) / span if span > 0 else 1.0
+            scores[item] = scores.get(item, 0.0) + weight * norm
+    order = {item: i for i, item in enumerate(ranks)}
+    fused = [Fused(item, scores[item], ranks[item]) for item in ranks]
+    fused.sort(key=lambda f: (-f.score, min(f.ranks.values()), order[f.id]))
+    return fused

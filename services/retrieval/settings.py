@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -16,6 +18,33 @@ class RetrievalSettings(ServiceSettings):
     metrics_port: int = Field(9102, ge=0, le=65535, description="Prometheus /metrics port.")
     dim: int = Field(
         384, ge=1, description="Embedding dimension; every chunk and query vector must match it."
+    )
+    dense_index: Literal["hnsw", "flat", "ivfpq"] = Field(
+        "hnsw",
+        description="FAISS index: hnsw (graph, approximate, fast), flat (exact), ivfpq "
+        "(compressed; exact flat until ivf_nlist*39 vectors exist to train it).",
+    )
+    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node (memory vs recall).")
+    hnsw_ef_construction: int = Field(
+        200, ge=8, description="HNSW candidate list while building (build time vs recall)."
+    )
+    hnsw_ef_search: int = Field(
+        128, ge=1, description="HNSW candidate list per search (latency vs recall)."
+    )
+    ivf_nlist: int = Field(256, ge=1, description="IVF-PQ inverted lists (centroids).")
+    ivf_nprobe: int = Field(16, ge=1, description="IVF-PQ lists visited per search.")
+    pq_m: int = Field(48, ge=1, description="IVF-PQ sub-quantisers; must divide dim.")
+    pq_nbits: int = Field(8, ge=4, le=12, description="IVF-PQ bits per sub-quantiser code.")
+    dense_save_interval_s: float = Field(
+        5.0,
+        ge=0,
+        description="Seconds between saves of the dense index during writes (0: after every "
+        "write). It is also saved on shutdown; after a crash it is rebuilt from the docstore.",
+    )
+    fusion: Literal["rrf", "normalized"] = Field(
+        "rrf",
+        description="How hybrid search merges rankings: rrf (reciprocal rank fusion) or "
+        "normalized (min-max normalised scores, weighted sum).",
     )
     rrf_k: int = Field(
         60, ge=0, description="Reciprocal rank fusion constant: larger flattens rank differences."

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from services.retrieval.fusion import reciprocal_rank_fusion
+from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from services.runtime.errors import InvalidInput
 
 
@@ -79,3 +79,20 @@ def test_bad_k_is_rejected(k) -> None:
 def test_bad_weight_is_rejected(weight: float) -> None:
     with pytest.raises(InvalidInput, match="weight of 'dense'"):
         reciprocal_rank_fusion({"dense": ["a"]}, weights={"dense": weight})
+
+
+def test_normalized_fusion_min_max_scales_then_weights() -> None:
+    fused = normalized_score_fusion(
+        {"dense": [("a", 0.9), ("b", 0.5), ("c", 0.1)], "sparse": [("c", 12.0), ("a", 2.0)]},
+        weights={"dense": 1.0, "sparse": 0.5},
+    )
+    # dense: a=1, b=0.5, c=0; sparse: c=1, a=0 -> a=1.0, b=0.5, c=0.5 (tie: c has best rank 1)
+    assert [(f.id, round(f.score, 6)) for f in fused] == [("a", 1.0), ("c", 0.5), ("b", 0.5)]
+    assert fused[0].ranks == {"dense": 1, "sparse": 2}
+
+
+def test_normalized_fusion_flat_lists_and_bad_weights() -> None:
+    fused = normalized_score_fusion({"dense": [("x", 0.3), ("y", 0.3)], "sparse": []})
+    assert [(f.id, f.score) for f in fused] == [("x", 1.0), ("y", 1.0)]
+    with pytest.raises(InvalidInput, match="weight"):
+        normalized_score_fusion({"dense": [("x", 1.0)]}, weights={"dense": -1.0})

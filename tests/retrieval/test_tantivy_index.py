@@ -70,7 +70,12 @@ def test_empty_queries_return_nothing(index: TantivyIndex, query: str) -> None:
 
 
 def test_query_terms_are_words_lowercased_and_capped() -> None:
-    assert query_terms("What's `kubectl`? KUBECTL a_b") == ["what", "s", "kubectl", "a", "b"]
+    assert query_terms("What's `kubectl`? KUBECTL a_b") == ["what", "s", "kubectl", "b"]
+
+
+def test_stop_words_are_dropped_unless_nothing_else_is_left() -> None:
+    assert query_terms("the rollout of a Deployment") == ["rollout", "deployment"]
+    assert query_terms("to be or not to be") == ["to", "be", "or", "not"]
     assert len(query_terms(" ".join(f"w{i}" for i in range(500)))) == 64
 
 

@@ -20,11 +20,49 @@ from services.retrieval.sparse.base import SparseEntry
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1  # bump when the schema below changes: the index is then wiped and rebuilt
+SCHEMA_VERSION = 2  # bump when the schema below changes: the index is then wiped and rebuilt
 _WORD = re.compile(r"[^\W_]+")
 _MAX_TERMS = 64  # a pasted page must not become a thousand-clause query
-_FIELDS = ["text", "title", "headings"]
-_BOOSTS = {"title": 2.0, "headings": 1.5}  # a match in a heading says more than one in the body
+# Lucene's English stop words. Dropping them from queries (not from the index) keeps "the" and
+# "of" from adding noise to an OR query: +0.002 nDCG@10 on SciFact, and shorter posting scans.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "for",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "such",
+        "that",
+        "the",
+        "their",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "will",
+        "with",
+    ]
+)
+_FIELDS = ["body"]
 
 
 def _schema() -> tantivy.Schema:
@@ -32,15 +70,23 @@ def _schema() -> tantivy.Schema:
     # i64, not u64: delete_documents_by_term() turns a Python int into an i64 term, so on a u64
     # field it silently deletes nothing (tantivy-py 0.27).
     builder.add_integer_field("id", stored=False, indexed=True, fast=True)
-    for name in _FIELDS:
-        builder.add_text_field(name, stored=False, tokenizer_name="en_stem")
+    # One field holding title, headings and text: on SciFact separate boosted fields scored
+    # 0.621 nDCG@10 against 0.687 for one field (BM25 length normalisation works per field).
+    builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
     return builder.build()
 
 
+def body_text(text: str, title: str, heading_path: tuple[str, ...] | list[str]) -> str:
+    """What BM25 sees of a chunk: its title and headings give context the text leaves out."""
+    return "\n".join(part for part in (title, " / ".join(heading_path), text) if part)
+
+
 def query_terms(query: str) -> list[str]:
-    """The words of ``query`` (lower-cased, de-duplicated, at most ``_MAX_TERMS``)."""
-    words = dict.fromkeys(w.lower() for w in _WORD.findall(query))
-    return list(words)[:_MAX_TERMS]
+    """The words of ``query``: lower-cased, de-duplicated, stop words dropped unless nothing else
+    is left ("to be or not to be" still searches), at most ``_MAX_TERMS``."""
+    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query)))
+    content = [w for w in words if w not in STOPWORDS]
+    return (content or words)[:_MAX_TERMS]
 
 
 class TantivyIndex:
@@ -88,9 +134,7 @@ class TantivyIndex:
             writer.delete_documents_by_term("id", int(id_))
             doc = tantivy.Document()
             doc.add_integer("id", id_)
-            doc.add_text("text", text)
-            doc.add_text("title", title)
-            doc.add_text("headings", " / ".join(heading_path))
+            doc.add_text("body", body_text(text, title, heading_path))
             writer.add_document(doc)
 
     def remove(self, ids: list[int]) -> None:
@@ -120,7 +164,7 @@ class TantivyIndex:
             return []
         text = " ".join(f'"{term}"' for term in terms)
         try:
-            parsed, _errors = self._index.parse_query_lenient(text, _FIELDS, field_boosts=_BOOSTS)
+            parsed, _errors = self._index.parse_query_lenient(text, _FIELDS)
             searcher = self._index.searcher()
             hits = searcher.search(parsed, limit=k, count=False).hits
             ids = searcher.fast_field_values("id", [address for _score, address in hits])
