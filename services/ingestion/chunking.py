@@ -18,7 +18,7 @@ from services.runtime.errors import InvalidInput
 
 
 @dataclass(slots=True)
-class _Unit:
+class SectionUnit:
     """A span to chunk on its own: one section, or a tiny section merged with a neighbour."""
 
     path: tuple[str, ...]
@@ -53,21 +53,21 @@ def _within(path: tuple[str, ...], parent: tuple[str, ...]) -> bool:
     return path[: len(parent)] == parent
 
 
-def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
+def section_units(text: str, sections: list[Section], min_chars: int) -> list[SectionUnit]:
     """Trimmed, non-empty section bodies, with those under ``min_chars`` merged.
 
     A tiny section joins the next one when that is in the same parent (its path then being the
     next one's; if the next one is not its own subsection the tiny one's heading line goes into
     the text so its words survive); otherwise it joins the previous unit of the same parent.
     """
-    units: list[_Unit] = []
-    pending: _Unit | None = None
+    units: list[SectionUnit] = []
+    pending: SectionUnit | None = None
     for section in sections:
         start = skip_space(text, section.body_start, section.body_end)
         end = trim_end(text, start, section.body_end)
         if start >= end:
             continue  # a heading directly followed by another heading
-        unit = _Unit(section.path, section.heading_start, start, end)
+        unit = SectionUnit(section.path, section.heading_start, start, end)
         if pending is not None:
             if _within(unit.path, pending.path):
                 unit.start = unit.heading_start = pending.start
@@ -85,7 +85,7 @@ def _units(text: str, sections: list[Section], min_chars: int) -> list[_Unit]:
     return units
 
 
-def _flush(units: list[_Unit], tiny: _Unit) -> None:
+def _flush(units: list[SectionUnit], tiny: SectionUnit) -> None:
     """Append a tiny unit to the previous one in the same parent, or keep it alone."""
     if tiny.path and units and _within(units[-1].path, tiny.path[:-1]):
         units[-1].end = tiny.end
@@ -108,7 +108,7 @@ def chunk_document(
     lines = scan_lines(text)
     bounds = Boundaries.of(text, lines)
     chunks: list[TextChunk] = []
-    for unit in _units(text, split_sections(text, lines), min_chars):
+    for unit in section_units(text, split_sections(text, lines), min_chars):
         for start, end in split_span(text, bounds, unit.start, unit.end, max_chars, overlap_chars):
             chunks.append(
                 TextChunk(

@@ -16,11 +16,12 @@ from pathlib import Path
 from tqdm import tqdm
 
 from docent.v1 import retrieval_pb2
-from services.ingestion.chunking import chunk_document
 from services.ingestion.discovery import discover, load_document
+from services.ingestion.semantic import SemanticChunker, TokenBounds
 from services.ingestion.settings import IngestSettings
+from services.ingestion.tokens import TokenCounter
 from services.ingestion.types import ParsedDocument, TextChunk
-from services.runtime.clients import EmbeddingClient, Endpoint, RetrievalClient
+from services.runtime.clients import DependencyError, EmbeddingClient, Endpoint, RetrievalClient
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,10 @@ class Ingestor:
         self.retrieval = RetrievalClient(
             Endpoint("retrieval", settings.retrieval_address, settings.timeout_s)
         )
+        self.chunker = SemanticChunker(
+            TokenCounter.for_model(settings.tokenizer),
+            TokenBounds(settings.max_tokens, settings.min_tokens, settings.overlap_tokens),
+        )
 
     async def close(self) -> None:
         await self.embedding.close()
@@ -99,23 +104,22 @@ class Ingestor:
         files = discover(root)
         report = IngestReport(files=len(files))
         known = {d.doc_id: d.content_hash for d in await self.retrieval.list_documents()}
+        embed = self.embedding.embed if self.settings.semantic else None
         batch: list[tuple[ParsedDocument, list[TextChunk]]] = []
         with tqdm(total=len(files), unit="doc", desc="ingest", disable=not progress) as bar:
             for source in files:
                 bar.update(1)
                 try:
                     doc = load_document(source)
-                    chunks = chunk_document(
-                        doc,
-                        max_chars=self.settings.max_chars,
-                        overlap_chars=self.settings.overlap_chars,
-                    )
+                    if known.get(doc.doc_id) == doc.content_hash:
+                        report.unchanged += 1
+                        continue
+                    chunks = await self.chunker.chunk_async(doc, embed)
+                except DependencyError:
+                    raise
                 except Exception as exc:  # one bad file never stops the run
                     report.failed[source.rel_path] = f"{type(exc).__name__}: {exc}"
                     log.warning("skipped unparseable file", extra={"path": source.rel_path})
-                    continue
-                if known.get(doc.doc_id) == doc.content_hash:
-                    report.unchanged += 1
                     continue
                 batch.append((doc, chunks))
                 if sum(len(c) for _, c in batch) >= self.settings.batch_chunks:

