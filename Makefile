@@ -31,12 +31,12 @@ proto-check: $(STAMP)  ## fail when the committed stubs are stale
 	$(BIN)/python proto/generate.py --check
 
 lint: $(STAMP)  ## ruff lint and format check
-	$(BIN)/ruff check services tests bench proto loadtest
-	$(BIN)/ruff format --check services tests bench proto loadtest
+	$(BIN)/ruff check services tests bench proto loadtest training-jobs
+	$(BIN)/ruff format --check services tests bench proto loadtest training-jobs
 
 format: $(STAMP)  ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix services tests bench proto loadtest
-	$(BIN)/ruff format services tests bench proto loadtest
+	$(BIN)/ruff check --fix services tests bench proto loadtest training-jobs
+	$(BIN)/ruff format services tests bench proto loadtest training-jobs
 
 system-deps:  ## install the Debian packages that tests start for real (root + apt)
 	bash scripts/system-deps.sh
@@ -57,10 +57,16 @@ run: $(STAMP)  ## start the whole local stack, ingest docs/, print the URL (Ctrl
 bench: $(STAMP)  ## benchmarks (results under bench/out)
 	$(BIN)/python -m bench.ingest_throughput
 
-images:  ## build one image per service (needs a container engine)
-	@command -v docker >/dev/null && docker info >/dev/null 2>&1 || { echo "no container engine"; exit 1; }
+IMAGE_REPO ?= docent
+IMAGE_TAG ?= dev
+CONTAINER_ENGINE ?= $(shell command -v docker || command -v podman)
+images:  ## build one image per service (IMAGE_REPO, IMAGE_TAG; PUSH=1 pushes; docker or podman)
+	@[ -n "$(CONTAINER_ENGINE)" ] || { echo "no container engine: install docker or podman"; exit 1; }
+	@$(CONTAINER_ENGINE) info >/dev/null 2>&1 || { echo "$(CONTAINER_ENGINE) is installed but its daemon does not answer"; exit 1; }
 	for s in embedding retrieval reranking moderation generation gateway; do \
-	  docker build -f services/$$s/Dockerfile -t docent/$$s:dev . || exit 1; done
+	  $(CONTAINER_ENGINE) build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
+	  if [ "$(PUSH)" = 1 ]; then $(CONTAINER_ENGINE) push $(IMAGE_REPO)/$$s:$(IMAGE_TAG) || exit 1; fi; \
+	done
 
 clean:  ## remove the environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -21,7 +21,7 @@ from services.retrieval.docstore import DocStore, WriteResult
 from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
 from services.retrieval.rwlock import RWLock
 from services.retrieval.settings import RetrievalSettings
-from services.retrieval.sparse.tantivy_index import TantivyIndex
+from services.retrieval.sparse import build_sparse_index
 from services.retrieval.types import DocumentInfo, DocumentRecord, SearchHit, SearchMode
 from services.retrieval.validation import as_mode, as_vector, check_k, validate_documents
 from services.runtime.errors import InvalidInput, Unavailable
@@ -51,7 +51,7 @@ class RetrievalCore:
         self._closed = False
         self._store = DocStore(root / "docstore.sqlite3")
         try:
-            self._sparse = TantivyIndex(root / "sparse")
+            self._sparse = build_sparse_index(settings, root / "sparse")
         except BaseException:
             self._store.close()
             raise

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
+
+_INDEX_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,254}")
 
 
 class RetrievalSettings(ServiceSettings):
@@ -55,3 +60,79 @@ class RetrievalSettings(ServiceSettings):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
     sparse_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     max_k: int = Field(100, ge=1, description="Largest k a search may ask for.")
+    sparse_backend: Literal["tantivy", "opensearch"] = Field(
+        "tantivy",
+        description="BM25 engine: `tantivy` (embedded, in the data dir) or `opensearch` (a "
+        "cluster; see docs/opensearch.md).",
+    )
+    opensearch_hosts: str = Field(
+        "http://127.0.0.1:9200",
+        description="OpenSearch node URLs, comma-separated (`https://` turns TLS on).",
+    )
+    opensearch_index: str = Field(
+        "docent-chunks",
+        description="OpenSearch index of the chunks; one per retrieval docstore (replica).",
+    )
+    opensearch_username: str | None = Field(
+        None, description="OpenSearch basic-auth user; no auth when unset."
+    )
+    opensearch_password: SecretStr | None = Field(
+        None, description="OpenSearch basic-auth password (never logged)."
+    )
+    opensearch_verify_certs: bool = Field(
+        True, description="Verify the OpenSearch TLS certificate (https hosts)."
+    )
+    opensearch_ca_certs: Path | None = Field(
+        None, description="CA bundle for the OpenSearch certificate; certifi's when unset."
+    )
+    opensearch_timeout_s: float = Field(
+        10.0, gt=0, description="Timeout of each OpenSearch request (search, count, refresh)."
+    )
+    opensearch_bulk_timeout_s: float = Field(
+        120.0, gt=0, description="Timeout of each OpenSearch bulk write and of clearing the index."
+    )
+    opensearch_max_retries: int = Field(
+        2, ge=0, description="Retries of a request on another host after a connection error."
+    )
+    opensearch_bulk_chunk: int = Field(
+        500, ge=1, description="Chunks (index or delete operations) per OpenSearch bulk request."
+    )
+    opensearch_shards: int = Field(
+        1, ge=1, description="Primary shards of the index when docent creates it."
+    )
+    opensearch_replicas: int = Field(
+        1, ge=0, description="Replica shards of the index when docent creates it."
+    )
+    opensearch_bm25_k1: float = Field(
+        1.2, ge=0, description="BM25 k1 (term-frequency saturation) of the OpenSearch index."
+    )
+    opensearch_bm25_b: float = Field(
+        0.75, ge=0, le=1, description="BM25 b (length normalisation) of the OpenSearch index."
+    )
+
+    @field_validator("opensearch_hosts")
+    @classmethod
+    def _hosts_are_urls(cls, value: str) -> str:
+        hosts = [h.strip() for h in value.split(",") if h.strip()]
+        bad = [
+            h
+            for h in hosts
+            if urlsplit(h).scheme not in ("http", "https") or not urlsplit(h).hostname
+        ]
+        if not hosts or bad:
+            raise ValueError(f"expected comma-separated http(s)://host:port URLs, got {value!r}")
+        return value
+
+    @field_validator("opensearch_index")
+    @classmethod
+    def _valid_index_name(cls, value: str) -> str:
+        if not _INDEX_NAME.fullmatch(value):
+            raise ValueError(
+                f"{value!r} is not a valid OpenSearch index name (lower case letters, digits, "
+                "'-', '_', '.'; not starting with '-', '_' or '+')"
+            )
+        return value
+
+    def opensearch_host_list(self) -> list[str]:
+        """The OpenSearch hosts as a list, for the client."""
+        return [h.strip() for h in self.opensearch_hosts.split(",") if h.strip()]

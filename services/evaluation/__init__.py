@@ -1,0 +1,1 @@
+"""Offline evaluation: datasets (BEIR or a folder), metrics, and the retrieval evaluator."""

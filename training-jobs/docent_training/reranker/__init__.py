@@ -1,0 +1,1 @@
+"""Cross-encoder fine-tuning from the packaged MiniLM backbone (``docent train reranker``)."""
