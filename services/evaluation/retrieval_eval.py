@@ -25,6 +25,7 @@ from services.evaluation.metrics import documents_from_chunks, percentile, summa
 from services.ingestion.ingest import embedding_text
 from services.ingestion.semantic import SemanticChunker, TokenBounds
 from services.ingestion.settings import IngestSettings
+from services.ingestion.static_embeddings import StaticEmbedder
 from services.ingestion.tokens import TokenCounter
 from services.ingestion.types import ParsedDocument, TextChunk
 from services.retrieval.core import RetrievalCore
@@ -36,6 +37,7 @@ from services.runtime.ranking import blend_rerank
 log = logging.getLogger(__name__)
 
 MODES = ("sparse", "dense", "hybrid", "hybrid+rerank")
+CHUNKER_VERSION = 2  # bump when chunking changes, so cached indexes are rebuilt
 CHUNK_DEPTH = 300  # chunks fetched per query: enough distinct documents for recall@100
 
 
@@ -71,6 +73,7 @@ class EvalIndex:
         self.embedder = embedder
         key = json.dumps(
             [
+                CHUNKER_VERSION,
                 corpus.fingerprint(),
                 ingest.tokenizer,
                 ingest.max_tokens,
@@ -99,9 +102,8 @@ class EvalIndex:
         bounds = TokenBounds(
             self._ingest.max_tokens, self._ingest.min_tokens, self._ingest.overlap_tokens
         )
-        chunker = SemanticChunker(
-            counter, bounds, self.embedder.embed if self._ingest.semantic else None
-        )
+        static = StaticEmbedder.for_model(self._ingest.tokenizer) if self._ingest.semantic else None
+        chunker = SemanticChunker(counter, bounds, static)
         have = {d.doc_id for d in self.core.list_documents()}
         start = time.perf_counter()
         pending: list[tuple[ParsedDocument, list[TextChunk]]] = []

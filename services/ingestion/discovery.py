@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.ingestion.parsers.markdown import parse_markdown
+from services.ingestion.parsers.registry import SUFFIXES, parse_bytes
 from services.ingestion.types import ParsedDocument
 from services.runtime.errors import InvalidInput
 
-DEFAULT_SUFFIXES = (".md", ".markdown")
+DEFAULT_SUFFIXES = SUFFIXES  # every format a parser exists for: .md .markdown .pdf .html .htm .txt
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,9 @@ def discover(root: Path, suffixes: Iterable[str] = DEFAULT_SUFFIXES) -> list[Sou
 
 
 def load_document(source: SourceFile) -> ParsedDocument:
-    """Read a source file as UTF-8 (undecodable bytes replaced, not fatal) and parse it."""
-    raw = source.path.read_text(encoding="utf-8", errors="replace")
-    return parse_markdown(raw, source_path=source.rel_path, doc_id=source.doc_id)
+    """Read a source file's bytes and parse them with the parser its suffix names.
+
+    Raises :class:`InvalidInput` (or ``OSError``) for a file that cannot be read or parsed;
+    the ingest run records it as failed and goes on.
+    """
+    return parse_bytes(source.path.read_bytes(), source.rel_path, source.doc_id)

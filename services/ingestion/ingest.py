@@ -19,6 +19,7 @@ from docent.v1 import retrieval_pb2
 from services.ingestion.discovery import discover, load_document
 from services.ingestion.semantic import SemanticChunker, TokenBounds
 from services.ingestion.settings import IngestSettings
+from services.ingestion.static_embeddings import StaticEmbedder
 from services.ingestion.tokens import TokenCounter
 from services.ingestion.types import ParsedDocument, TextChunk
 from services.runtime.clients import DependencyError, EmbeddingClient, Endpoint, RetrievalClient
@@ -93,6 +94,7 @@ class Ingestor:
         self.chunker = SemanticChunker(
             TokenCounter.for_model(settings.tokenizer),
             TokenBounds(settings.max_tokens, settings.min_tokens, settings.overlap_tokens),
+            StaticEmbedder.for_model(settings.tokenizer) if settings.semantic else None,
         )
 
     async def close(self) -> None:
@@ -104,7 +106,6 @@ class Ingestor:
         files = discover(root)
         report = IngestReport(files=len(files))
         known = {d.doc_id: d.content_hash for d in await self.retrieval.list_documents()}
-        embed = self.embedding.embed if self.settings.semantic else None
         batch: list[tuple[ParsedDocument, list[TextChunk]]] = []
         with tqdm(total=len(files), unit="doc", desc="ingest", disable=not progress) as bar:
             for source in files:
@@ -114,7 +115,7 @@ class Ingestor:
                     if known.get(doc.doc_id) == doc.content_hash:
                         report.unchanged += 1
                         continue
-                    chunks = await self.chunker.chunk_async(doc, embed)
+                    chunks = self.chunker.chunk(doc)
                 except DependencyError:
                     raise
                 except Exception as exc:  # one bad file never stops the run

