@@ -27,7 +27,7 @@ def test_walks_sorted_skipping_hidden_and_other_suffixes(tmp_path: Path) -> None
         ".git/ignored.md",
         "concepts/.hidden/ignored.md",
         "concepts/.ignored.md",
-        "notes.txt",
+        "notes.csv",
         "image.png",
     ):
         write(tmp_path, rel)
@@ -59,8 +59,8 @@ def test_single_file_uses_its_stem(tmp_path: Path) -> None:
 
 
 def test_single_file_with_wrong_suffix_is_rejected(tmp_path: Path) -> None:
-    path = write(tmp_path, "notes.txt")
-    with pytest.raises(InvalidInput, match=r"notes\.txt"):
+    path = write(tmp_path, "notes.csv")
+    with pytest.raises(InvalidInput, match=r"notes\.csv"):
         discover(path)
 
 
