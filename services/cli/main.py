@@ -128,7 +128,9 @@ def _ingest(path: Path, embedding_address: str, retrieval_address: str, as_json:
 
 @app.command()
 def ingest(
-    path: Annotated[Path, typer.Argument(help="A folder of markdown files (or one file).")],
+    path: Annotated[
+        Path, typer.Argument(help="A folder of documents (.md .pdf .html .txt) or one file.")
+    ],
     embedding: Annotated[
         str | None,
         typer.Option(help="Embedding address (default $DOCENT_INGEST_EMBEDDING_ADDRESS)."),

@@ -31,3 +31,9 @@ class EmbeddingSettings(ServiceSettings):
         "(AMX or AVX512-BF16: 2-5x faster, cosine >= 0.9999 to float32), else float32. "
         "Pooling and normalisation always run in float32.",
     )
+    min_batch_for_bf16: int = Field(
+        16,
+        ge=1,
+        description="On CPUs, calls with fewer texts use a float32 copy of the model: bf16 is "
+        "several times faster on batches but slower on a single short query.",
+    )

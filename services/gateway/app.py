@@ -14,10 +14,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from services.gateway.auth import Auth
+from services.gateway.documents import DocumentJobs
 from services.gateway.errors import install_error_handlers
 from services.gateway.middleware import RequestContextMiddleware
+from services.gateway.openapi_errors import install_common_errors
 from services.gateway.pipeline import ChatPipeline
-from services.gateway.routes import chat, health
+from services.gateway.ratelimit import RateLimitHeadersMiddleware
+from services.gateway.routes import chat, conversations, documents, health, web
+from services.gateway.routes import openai as openai_routes
 from services.gateway.settings import GatewaySettings
 from services.runtime.tracing import configure_tracing
 
@@ -33,6 +38,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         configure_tracing("gateway", settings.otlp_endpoint)
         app.state.settings = settings
         app.state.pipeline = ChatPipeline.from_settings(settings)
+        app.state.auth = Auth.from_settings(settings)
+        app.state.documents = DocumentJobs(settings)
         log.info(
             "gateway ready",
             extra={
@@ -46,6 +53,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await app.state.documents.close()
+            await app.state.auth.close()
             await app.state.pipeline.close()
             log.info("gateway stopped")
 
@@ -56,7 +65,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_common_errors(app)
+    app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(health.router)
+    app.include_router(conversations.router)
+    app.include_router(documents.router)
+    app.include_router(web.router)
+    app.include_router(openai_routes.router)
     return app

@@ -29,7 +29,16 @@ _DOMAIN_STATUS: tuple[tuple[type[DocentError], int], ...] = (
     (DependencyError, 503),
     (Unavailable, 503),
 )
-_HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+_HTTP_CODES = {
+    400: "invalid_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
 _LOCATIONS = {"body", "query", "path", "header", "cookie"}
 
 

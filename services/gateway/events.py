@@ -31,6 +31,9 @@ class PreparedChat:
     max_tokens: int
     temperature: float
     started: float
+    owner: str = "anonymous"  # the API key id whose conversation this is
+    top_p: float = 1.0
+    record: bool = True  # store the exchange in the conversation (False: client-held history)
     canned_answer: str | None = None
     passage_texts: list[str] = field(default_factory=list)  # full text of each numbered source
     usage: Usage = field(default_factory=Usage)

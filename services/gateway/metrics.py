@@ -26,3 +26,8 @@ ERRORS = Counter(
     "Errors returned to clients (HTTP error bodies and SSE error events), by stable code.",
     ["code"],
 )
+DISCONNECTS = Counter(
+    "docent_gateway_client_disconnects_total",
+    "Clients that left before their answer finished; their upstream work was cancelled.",
+    ["stage"],
+)

@@ -12,13 +12,19 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from typing import Any
 
 from opentelemetry import context as otel_context
 
 from docent.v1 import moderation_pb2
 from services.gateway.citations import attribute, citation_suffix
 from services.gateway.context_window import fit_prompt
-from services.gateway.conversations import ConversationStore, new_conversation_id
+from services.gateway.conversations import (
+    ANONYMOUS,
+    ConversationStore,
+    new_conversation_id,
+    open_conversation_store,
+)
 from services.gateway.events import (
     ChatEvent,
     DeltaEvent,
@@ -27,8 +33,10 @@ from services.gateway.events import (
     PreparedChat,
     SourcesEvent,
 )
-from services.gateway.prompt import Message, Passage, extract_citations, retrieval_query
+from services.gateway.prompt import Message, Passage, extract_citations
+from services.gateway.prompt_budget import check_prompt_budget
 from services.gateway.rerank import RerankGate, rerank
+from services.gateway.rewrite import FollowUpRewriter
 from services.gateway.schemas import (
     ChatMetadata,
     ChatRequest,
@@ -89,6 +97,7 @@ class ChatPipeline:
         self.settings = settings
         self.embedding, self.retrieval, self.reranking = embedding, retrieval, reranking
         self.moderation, self.generation, self.store = moderation, generation, store
+        self.rewriter = FollowUpRewriter(retrieval)
         self.rerank_gate = RerankGate(
             reranking, settings.rerank_health_ttl_s, settings.readiness_timeout_s
         )
@@ -96,14 +105,19 @@ class ChatPipeline:
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> ChatPipeline:
         """Clients for every dependency and the conversation store under ``data_dir``."""
+
+        def client(kind: type[AnyClient], name: str) -> Any:
+            retry, breaker = settings.resilience(name)
+            return kind(settings.endpoint(name), retry=retry, breaker=breaker)
+
         return cls(
             settings,
-            embedding=EmbeddingClient(settings.endpoint("embedding")),
-            retrieval=RetrievalClient(settings.endpoint("retrieval")),
-            reranking=RerankingClient(settings.endpoint("reranking")),
-            moderation=ModerationClient(settings.endpoint("moderation")),
-            generation=GenerationClient(settings.endpoint("generation")),
-            store=ConversationStore(settings.data_dir / "conversations.sqlite3"),
+            embedding=client(EmbeddingClient, "embedding"),
+            retrieval=client(RetrievalClient, "retrieval"),
+            reranking=client(RerankingClient, "reranking"),
+            moderation=client(ModerationClient, "moderation"),
+            generation=client(GenerationClient, "generation"),
+            store=open_conversation_store(settings),
         )
 
     @property
@@ -123,12 +137,22 @@ class ChatPipeline:
             await client.close()
         self.store.close()
 
-    async def prepare(self, request: ChatRequest) -> PreparedChat:
-        """Stages 1-5 under ``request_timeout_s``; raises domain errors (mapped to HTTP)."""
+    async def prepare(
+        self,
+        request: ChatRequest,
+        history: list[Message] | None = None,
+        *,
+        owner: str = ANONYMOUS,
+    ) -> PreparedChat:
+        """Stages 1-5 under ``request_timeout_s``; raises domain errors (mapped to HTTP).
+
+        ``history`` given (the OpenAI API, where the client holds the conversation) replaces the
+        stored conversation, and the exchange is not recorded.
+        """
         clock = StageClock()
         try:
             async with asyncio.timeout(self.settings.request_timeout_s):
-                return await self._prepare(request, clock)
+                return await self._prepare(request, clock, history, owner)
         except TimeoutError:
             raise DependencyError(
                 clock.dependency(),
@@ -136,9 +160,22 @@ class ChatPipeline:
                 "DEADLINE_EXCEEDED",
             ) from None
 
-    async def _prepare(self, request: ChatRequest, clock: StageClock) -> PreparedChat:
+    async def _prepare(
+        self,
+        request: ChatRequest,
+        clock: StageClock,
+        given: list[Message] | None,
+        owner: str = ANONYMOUS,
+    ) -> PreparedChat:
         s, question = self.settings, request.message
-        conversation_id, history = await self._history(request.conversation_id)
+        max_tokens = request.max_tokens or s.max_tokens
+        if given is None:
+            conversation_id, history, earlier = await self._history(request.conversation_id, owner)
+        else:
+            conversation_id, history = new_conversation_id(), given
+            earlier = [content for role, content in given if role == "user"]
+        with clock.stage("prompt_check"):  # before any call that costs more than a count
+            await check_prompt_budget(self.generation, question, max_tokens)
         metadata = ChatMetadata(
             rerank="skipped: not reached", search_mode=s.search_mode, request_id=get_request_id()
         )
@@ -149,9 +186,12 @@ class ChatPipeline:
             sources=[],
             metadata=metadata,
             timings=clock.timings,
-            max_tokens=request.max_tokens or s.max_tokens,
+            max_tokens=max_tokens,
             temperature=request.temperature,
             started=clock.started,
+            owner=owner,
+            top_p=request.top_p,
+            record=given is None,
             trace_context=otel_context.get_current(),
         )
         with clock.stage("moderation"):
@@ -161,18 +201,26 @@ class ChatPipeline:
             metadata.flagged_categories = [c.category for c in verdict.categories if c.flagged]
             chat.canned_answer = refusal(metadata.flagged_categories)
             return chat
-        query = retrieval_query(question, history)
+        with clock.stage("rewrite"):
+            query = (await self.rewriter.rewrite(question, earlier)).query
+        metadata.retrieval_query = query
         vector = None
         if s.search_mode != "sparse":
             with clock.stage("embedding"):
                 vector = (await self.embedding.embed([query]))[0].tolist()
         with clock.stage("retrieval"):
-            hits = await self.retrieval.search(query, vector, s.retrieval_k, s.search_mode)
+            found = await self.retrieval.search_response(
+                query, vector, s.retrieval_k, s.search_mode
+            )
+        hits = list(found.hits)
         metadata.candidates = len(hits)
+        metadata.degraded.extend(found.degraded)
         with clock.stage("reranking"):
             ranked, metadata.rerank = await rerank(
                 self.rerank_gate, query, hits, s.context_passages
             )
+        if metadata.rerank.startswith("skipped: reranker"):
+            metadata.degraded.append("rerank")
         if not ranked:
             chat.canned_answer = NO_SOURCES_ANSWER
             return chat
@@ -184,6 +232,8 @@ class ChatPipeline:
         chat.passage_texts = [p.text for p in passages[: fitted.passages]]
         metadata.history_turns = fitted.history_turns
         metadata.trimmed_passages = len(ranked) - fitted.passages
+        metadata.dropped_passages = [ranked[n - 1].hit.chunk_id for n in fitted.dropped_passages]
+        metadata.dropped_turns, metadata.prompt_tokens = fitted.dropped_turns, fitted.prompt_tokens
         return chat
 
     async def events(self, chat: PreparedChat) -> AsyncIterator[ChatEvent]:
@@ -237,19 +287,26 @@ class ChatPipeline:
                     return ChatResponse(**fields, answer=event.answer, sources=sources)
         raise RuntimeError("the event stream ended without done or error")
 
-    async def _history(self, conversation_id: str | None) -> tuple[str, list[Message]]:
+    async def _history(
+        self, conversation_id: str | None, owner: str
+    ) -> tuple[str, list[Message], list[str]]:
+        """(id, history for the prompt, earlier questions a follow-up may refer to)."""
         if conversation_id is None:
-            return new_conversation_id(), []
-        recent = await asyncio.to_thread(
-            self.store.recent, conversation_id, self.settings.history_turns
+            return new_conversation_id(), [], []
+        s = self.settings
+        recent = await asyncio.to_thread(self.store.recent, conversation_id, owner, s.history_turns)
+        earlier = await asyncio.to_thread(
+            self.store.user_turns, conversation_id, owner, s.rewrite_turns
         )
-        return conversation_id, recent
+        return conversation_id, recent, earlier
 
     async def _record(self, chat: PreparedChat, answer: str) -> None:
         """Store the exchange; a failure is logged, never allowed to lose the answer."""
+        if not chat.record:
+            return
         try:
             await asyncio.to_thread(
-                self.store.append_exchange, chat.conversation_id, chat.question, answer
+                self.store.append_exchange, chat.conversation_id, chat.owner, chat.question, answer
             )
         except Exception:
             log.exception("could not record the conversation turn")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from docent.v1 import retrieval_pb2
 from services.runtime.clients import DependencyError, RerankingClient
 from services.runtime.errors import DocentError
+from services.runtime.ranking import blend_rerank, rerank_text
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +55,26 @@ class RerankGate:
 
 
 async def rerank(
-    gate: RerankGate, query: str, hits: Sequence[retrieval_pb2.Hit], keep: int
+    gate: RerankGate,
+    query: str,
+    hits: Sequence[retrieval_pb2.Hit],
+    keep: int,
+    weight: float = 1.0,
 ) -> tuple[list[Ranked], str]:
-    """The best ``keep`` candidates and the metadata note (``applied`` / ``skipped: ...``)."""
+    """The best ``keep`` candidates and the metadata note (``applied`` / ``skipped: ...``).
+
+    The cross-encoder reads each passage with its title and headings and its order is blended
+    with the retrieval order (:func:`services.runtime.ranking.blend_rerank`, ``weight``), the
+    same way ``docent eval retrieval`` measures it.
+    """
     in_order = [Ranked(h) for h in hits]
     if not hits:
         return [], "skipped: no candidates"
     if not await gate.serving():
         return in_order[:keep], "skipped: reranker not serving"
     try:
-        scores = await gate.client.rerank(query, [h.text for h in hits])
+        passages = [rerank_text(h.title, list(h.heading_path), h.text) for h in hits]
+        scores = await gate.client.rerank(query, passages)
     except DocentError as exc:
         gate.mark_failed()
         status = exc.status if isinstance(exc, DependencyError) else exc.code
@@ -72,9 +83,5 @@ async def rerank(
     if len(scores) != len(hits):
         gate.mark_failed()
         return in_order[:keep], "skipped: reranker returned a wrong number of scores"
-    ranked = sorted(
-        (Ranked(h, float(s)) for h, s in zip(hits, scores, strict=True)),
-        key=lambda r: r.rerank_score or 0.0,
-        reverse=True,
-    )
-    return ranked[:keep], "applied"
+    order = blend_rerank(list(range(len(hits))), scores, weight)
+    return [Ranked(hits[i], float(scores[i])) for i in order][:keep], "applied"

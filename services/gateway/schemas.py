@@ -23,6 +23,7 @@ class ChatRequest(BaseModel):
     stream: bool = Field(True, description="Server-sent events when true, one JSON otherwise.")
     max_tokens: int | None = Field(None, ge=1, le=1024, description="Completion budget.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy.")
+    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
 
     @field_validator("message")
     @classmethod
@@ -63,11 +64,31 @@ class ChatMetadata(BaseModel):
     candidates: int = Field(0, description="Passages retrieval returned before reranking.")
     history_turns: int = Field(0, description="Previous exchanges included in the prompt.")
     trimmed_passages: int = Field(0, description="Passages dropped to fit the context window.")
+    dropped_passages: list[str] = Field(
+        default_factory=list,
+        description="chunk_id of each passage dropped to fit the context window (lowest-ranked "
+        "first to go, listed in rank order).",
+    )
+    dropped_turns: int = Field(
+        0, description="Oldest history exchanges dropped to fit the context window."
+    )
+    prompt_tokens: int = Field(
+        0, description="Exact prompt tokens (chat template included) counted before generation."
+    )
     finish_reason: str | None = Field(None, description="stop, length or abort.")
     citation_mode: str = Field(
         "none",
         description='"model" (the model wrote the [n] markers), "attributed" (the gateway '
         'appended them from word overlap with the sources) or "none".',
+    )
+    degraded: list[str] = Field(
+        default_factory=list,
+        description='Degraded modes this answer was produced in: "rerank" (fused retrieval '
+        'order, the reranker was unavailable), "sparse" (dense retrieval only, the sparse index '
+        "was unavailable).",
+    )
+    retrieval_query: str | None = Field(
+        None, description="What was searched: a follow-up joined with the question it refers to."
     )
     request_id: str | None = None
 

@@ -13,6 +13,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.runtime.clients import Endpoint
+from services.runtime.resilience import CircuitBreaker, RetryPolicy
 from services.runtime.settings import default_data_root
 
 DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
@@ -45,6 +46,18 @@ class GatewaySettings(BaseSettings):
 
     request_timeout_s: float = Field(
         15.0, gt=0, description="Bounds every stage before generation starts, all together."
+    )
+    rpc_attempts: int = Field(
+        3, ge=1, le=10, description="Tries of an idempotent RPC failing with UNAVAILABLE (1: none)."
+    )
+    rpc_backoff_s: float = Field(
+        0.05, ge=0, le=1, description="Jittered backoff ceiling of the first retry; doubles after."
+    )
+    breaker_failures: int = Field(
+        5, ge=1, description="Consecutive failures of a dependency that open its circuit breaker."
+    )
+    breaker_reset_s: float = Field(
+        10.0, gt=0, description="How long an open breaker fails calls fast before one trial call."
     )
     search_mode: Literal["hybrid", "dense", "sparse"] = Field(
         "hybrid", description="Retrieval mode: hybrid (dense + sparse, fused), dense or sparse."
@@ -79,13 +92,49 @@ class GatewaySettings(BaseSettings):
     )
     data_dir: Path = Field(
         default_factory=lambda: default_data_root() / "gateway",
-        description="Conversation store location; default $DOCENT_HOME/gateway.",
+        description="SQLite stores (conversations, keys), uploads; default $DOCENT_HOME/gateway.",
+    )
+    store: Literal["sqlite", "redis"] = Field(
+        "sqlite",
+        description="Where conversations, API keys and rate-limit budgets live: sqlite (one "
+        "process, under data_dir) or redis (shared by every gateway replica).",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis server (or a cluster node) when store=redis."
+    )
+    redis_cluster: bool = Field(False, description="Talk to redis_url as a Redis Cluster.")
+    conversation_ttl_s: float = Field(
+        7 * 24 * 3600.0, gt=0, description="A conversation expires this long after its last turn."
+    )
+    rewrite_turns: int = Field(
+        8, ge=0, description="Previous user turns a follow-up question may refer back to."
+    )
+    auth: Literal["auto", "required", "disabled"] = Field(
+        "auto",
+        description="API keys: auto (required once a key exists), required, or disabled.",
+    )
+    rate_limit_rpm: int = Field(
+        60,
+        ge=0,
+        description="Requests per minute per API key, unless the key sets its own (0: none).",
+    )
+    rate_limit_tpm: int = Field(
+        100_000,
+        ge=0,
+        description="Tokens per minute per API key, unless the key sets its own (0: none).",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(True, description="One JSON object per log line.")
     otlp_endpoint: str | None = Field(
         None, description="OTLP/gRPC collector endpoint; tracing is off when unset."
     )
+
+    def resilience(self, dependency: str) -> tuple[RetryPolicy, CircuitBreaker]:
+        """The retry policy and a fresh circuit breaker for ``dependency``'s client."""
+        return (
+            RetryPolicy(self.rpc_attempts, self.rpc_backoff_s, 1.0),
+            CircuitBreaker(dependency, self.breaker_failures, self.breaker_reset_s),
+        )
 
     def endpoint(self, dependency: str) -> Endpoint:
         """The :class:`Endpoint` of ``dependency`` (one of :data:`DEPENDENCIES`)."""

@@ -13,8 +13,10 @@ _tracer = tracer("services.gateway")
 
 # The dependency a stage waits on, to name it when the request deadline expires there.
 STAGE_DEPENDENCY = {
+    "prompt_check": "generation",
     "moderation": "moderation",
     "embedding": "embedding",
+    "rewrite": "retrieval",
     "retrieval": "retrieval",
     "reranking": "reranking",
     "prompt": "generation",

@@ -34,7 +34,7 @@ async def stream_answer(
     start = time.perf_counter()
     span = _tracer.start_span("gateway.generation", context=chat.trace_context)
     stream = generation.generate(
-        chat.messages, max_tokens=chat.max_tokens, temperature=chat.temperature
+        chat.messages, max_tokens=chat.max_tokens, temperature=chat.temperature, top_p=chat.top_p
     )
     try:
         async with aclosing(stream) as replies:

@@ -18,7 +18,23 @@ async def _load_transformers(settings: GenerationSettings) -> Engine:
     return await TransformersEngine.load(settings)
 
 
-ENGINES: dict[str, EngineLoader] = {"transformers": _load_transformers}
+async def _load_vllm(settings: GenerationSettings) -> Engine:
+    from services.generation.engines.vllm_engine import VllmEngine
+
+    return await VllmEngine.load(settings)
+
+
+async def _load_openai(settings: GenerationSettings) -> Engine:
+    from services.generation.engines.openai_engine import OpenAIEngine
+
+    return await OpenAIEngine.load(settings)
+
+
+ENGINES: dict[str, EngineLoader] = {
+    "transformers": _load_transformers,
+    "vllm": _load_vllm,
+    "openai": _load_openai,
+}
 
 
 async def build_engine(settings: GenerationSettings) -> Engine:

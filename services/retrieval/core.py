@@ -192,6 +192,14 @@ class RetrievalCore:
     ) -> list[SearchHit]:
         """The k best chunks. Sparse needs ``query``, dense needs ``vector``; hybrid uses
         whichever it gets and fuses the rankings with weighted reciprocal rank fusion."""
+        return self.search_detailed(query, vector, k, mode)[0]
+
+    def search_detailed(
+        self, query: str, vector: np.ndarray | None, k: int, mode: SearchMode | str
+    ) -> tuple[list[SearchHit], list[str]]:
+        """:meth:`search` plus the retrievers that failed and were left out: in hybrid mode a
+        failing sparse engine (an OpenSearch outage) degrades to dense only, flagged
+        ``["sparse"]``, instead of failing the search."""
         self._check_open()
         mode = as_mode(mode)
         k = check_k(k, self.settings.max_k)
@@ -214,9 +222,16 @@ class RetrievalCore:
         if use_dense:
             with self._rw.read():
                 found[DENSE] = self._dense.search(vector, depth)  # type: ignore[arg-type]
+        degraded: list[str] = []
         if use_sparse:
-            found[SPARSE] = self._sparse.search(query, depth)
-        return self._hits(found, k, fuse=mode is SearchMode.HYBRID)
+            try:
+                found[SPARSE] = self._sparse.search(query, depth)
+            except Exception as exc:
+                if mode is not SearchMode.HYBRID or DENSE not in found:
+                    raise
+                log.warning("sparse search failed; dense only", extra={"error": str(exc)})
+                degraded.append(SPARSE)
+        return self._hits(found, k, fuse=mode is SearchMode.HYBRID), degraded
 
     def _hits(
         self, found: dict[str, list[tuple[int, float]]], k: int, *, fuse: bool

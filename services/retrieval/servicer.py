@@ -86,8 +86,11 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
         mode = _MODES.get(request.mode)
         if mode is None:
             raise InvalidInput(f"unknown search mode {request.mode}")
-        hits = await asyncio.to_thread(core.search, request.query, vector, request.k, mode)
+        hits, degraded = await asyncio.to_thread(
+            core.search_detailed, request.query, vector, request.k, mode
+        )
         return retrieval_pb2.SearchResponse(
+            degraded=degraded,
             hits=[
                 retrieval_pb2.Hit(
                     chunk_id=h.chunk_id,
@@ -101,7 +104,7 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
                     retriever_ranks=h.retriever_ranks,
                 )
                 for h in hits
-            ]
+            ],
         )
 
     async def ListDocuments(self, request, context) -> retrieval_pb2.ListDocumentsResponse:

@@ -2,12 +2,16 @@
 
 Each call carries a deadline and the current request id; failures come back as domain errors
 naming the dependency, so callers (the gateway, ingestion, the CLI) never see raw gRPC errors.
+Every unary RPC here is idempotent, so it is retried on UNAVAILABLE with jittered backoff
+within its deadline; every call goes through the dependency's circuit breaker
+(:mod:`services.runtime.resilience`), so a dependency that keeps failing is not called at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import numpy as np
@@ -27,6 +31,13 @@ from docent.v1 import (
 )
 from services.runtime.context import REQUEST_ID_HEADER, get_request_id
 from services.runtime.errors import DocentError, InvalidInput, NotFound
+from services.runtime.resilience import (
+    UNHEALTHY,
+    CircuitBreaker,
+    CircuitOpen,
+    RetryPolicy,
+    call_with_resilience,
+)
 
 _CHANNEL_OPTIONS = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
@@ -57,6 +68,13 @@ def _translate(dependency: str, err: grpc.aio.AioRpcError) -> DocentError:
     return DependencyError(dependency, detail or code.name.lower(), code.name)
 
 
+def _method_name(method: object) -> str:
+    """``Search`` from a stub's multicallable (for metric labels)."""
+    raw = getattr(method, "_method", b"")
+    name = raw.decode() if isinstance(raw, bytes) else str(raw)
+    return name.rsplit("/", 1)[-1]
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where a dependency listens and how long a call to it may take."""
@@ -67,12 +85,23 @@ class Endpoint:
 
 
 class _Client:
-    """Channel, metadata and error translation shared by every typed client."""
+    """Channel, metadata, resilience and error translation shared by every typed client."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
+    _stub_class: Any  # the generated stub class of the service
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        retry: RetryPolicy | None = None,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
         self.endpoint = endpoint
         self.channel = grpc.aio.insecure_channel(endpoint.address, options=_CHANNEL_OPTIONS)
         self._health = health_pb2_grpc.HealthStub(self.channel)
+        self.retry = retry or RetryPolicy()
+        self.breaker = breaker or CircuitBreaker(endpoint.name)
+        self._stub = self._stub_class(self.channel)
 
     @property
     def name(self) -> str:
@@ -83,10 +112,19 @@ class _Client:
         return ((REQUEST_ID_HEADER, request_id),) if request_id else ()
 
     async def _unary(self, method: grpc.aio.UnaryUnaryMultiCallable, request: object) -> object:
+        """One idempotent call: deadline, retries on UNAVAILABLE, breaker, translated errors."""
+        metadata = self._metadata()
         try:
-            return await method(request, timeout=self.endpoint.timeout, metadata=self._metadata())
-        except grpc.aio.AioRpcError as err:
-            raise _translate(self.name, err) from None
+            return await call_with_resilience(
+                lambda timeout: method(request, timeout=timeout, metadata=metadata),
+                deadline_s=self.endpoint.timeout,
+                breaker=self.breaker,
+                policy=self.retry,
+                translate=lambda err: _translate(self.name, err),
+                method=_method_name(method),
+            )
+        except CircuitOpen as exc:
+            raise DependencyError(self.name, str(exc), "CIRCUIT_OPEN") from None
 
     async def serving(self, timeout: float = 1.0) -> bool:
         """True when the service's health check says SERVING."""
@@ -101,9 +139,7 @@ class _Client:
 
 
 class EmbeddingClient(_Client):
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(endpoint)
-        self._stub = embedding_pb2_grpc.EmbeddingStub(self.channel)
+    _stub_class = embedding_pb2_grpc.EmbeddingStub
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts`` as a float32 array of shape (len(texts), dim)."""
@@ -114,13 +150,17 @@ class EmbeddingClient(_Client):
 
 
 class RetrievalClient(_Client):
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(endpoint)
-        self._stub = retrieval_pb2_grpc.RetrievalStub(self.channel)
+    _stub_class = retrieval_pb2_grpc.RetrievalStub
 
     async def search(
         self, query: str, vector: Sequence[float] | None, k: int, mode: str = "hybrid"
     ) -> list[retrieval_pb2.Hit]:
+        return list((await self.search_response(query, vector, k, mode)).hits)
+
+    async def search_response(
+        self, query: str, vector: Sequence[float] | None, k: int, mode: str = "hybrid"
+    ) -> retrieval_pb2.SearchResponse:
+        """The whole reply: hits and ``degraded`` (retrievers left out because they failed)."""
         modes = {
             "sparse": retrieval_pb2.SEARCH_MODE_SPARSE,
             "dense": retrieval_pb2.SEARCH_MODE_DENSE,
@@ -131,7 +171,7 @@ class RetrievalClient(_Client):
         request = retrieval_pb2.SearchRequest(
             query=query, vector=list(vector) if vector is not None else [], k=k, mode=modes[mode]
         )
-        return list((await self._unary(self._stub.Search, request)).hits)
+        return await self._unary(self._stub.Search, request)
 
     async def upsert(self, documents: Sequence[retrieval_pb2.Document]) -> tuple[int, int]:
         reply = await self._unary(
@@ -154,9 +194,7 @@ class RetrievalClient(_Client):
 
 
 class RerankingClient(_Client):
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(endpoint)
-        self._stub = reranking_pb2_grpc.RerankingStub(self.channel)
+    _stub_class = reranking_pb2_grpc.RerankingStub
 
     async def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
         request = reranking_pb2.RerankRequest(query=query, passages=list(passages))
@@ -164,9 +202,7 @@ class RerankingClient(_Client):
 
 
 class ModerationClient(_Client):
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(endpoint)
-        self._stub = moderation_pb2_grpc.ModerationStub(self.channel)
+    _stub_class = moderation_pb2_grpc.ModerationStub
 
     async def check(self, text: str, direction: str = "input") -> moderation_pb2.CheckResponse:
         directions = {
@@ -180,9 +216,7 @@ class ModerationClient(_Client):
 class GenerationClient(_Client):
     """Generation client; ``timeout`` bounds a whole stream."""
 
-    def __init__(self, endpoint: Endpoint) -> None:
-        super().__init__(endpoint)
-        self._stub = generation_pb2_grpc.GenerationStub(self.channel)
+    _stub_class = generation_pb2_grpc.GenerationStub
 
     async def count_tokens(self, messages: Sequence[tuple[str, str]]) -> tuple[int, int]:
         """(prompt tokens, max_model_len) for ``messages`` given as (role, content) pairs."""
@@ -200,8 +234,12 @@ class GenerationClient(_Client):
         top_p: float = 1.0,
         stop: Sequence[str] = (),
         seed: int | None = None,
+        adapter: str = "",
     ) -> AsyncIterator[generation_pb2.GenerateResponse]:
-        """Stream responses; leaving the loop early cancels the RPC (and the server's work)."""
+        """Stream responses; leaving the loop early cancels the RPC (and the server's work).
+
+        ``adapter`` names a LoRA adapter the server serves (vllm engine); empty is the base model.
+        """
         sampling = generation_pb2.SamplingParams(
             max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=list(stop)
         )
@@ -210,16 +248,29 @@ class GenerationClient(_Client):
         request = generation_pb2.GenerateRequest(
             messages=[generation_pb2.ChatMessage(role=r, content=c) for r, c in messages],
             sampling=sampling,
+            adapter=adapter,
         )
+        try:
+            self.breaker.before_call()
+        except CircuitOpen as exc:
+            raise DependencyError(self.name, str(exc), "CIRCUIT_OPEN") from None
         call = self._stub.Generate(
             request, timeout=self.endpoint.timeout, metadata=self._metadata()
         )
+        healthy = False
         try:
             async for reply in call:
+                if not healthy:
+                    healthy = True
+                    self.breaker.on_success()
                 yield reply
         except grpc.aio.AioRpcError as err:
+            if err.code() in UNHEALTHY:
+                self.breaker.on_failure()
             raise _translate(self.name, err) from None
         finally:
+            if not healthy:
+                self.breaker.on_neutral()
             call.cancel()
 
 

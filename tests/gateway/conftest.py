@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 
 from services.gateway.settings import DEPENDENCIES, GatewaySettings
@@ -27,6 +29,28 @@ async def serving(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client,
     ):
         yield client
+
+
+@asynccontextmanager
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The app served by a real uvicorn server on a free loopback port; yields its base URL.
+
+    Unlike the in-process transport, a real server lets clients disconnect mid-response.
+    """
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+            raise RuntimeError("uvicorn stopped before it started")
+        await asyncio.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @pytest.fixture
@@ -50,3 +74,12 @@ async def fake_stack(script: Script) -> AsyncIterator[Callable[..., GatewaySetti
 
     yield make
     await server.stop(0)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory):
+    """One real redis-server for the session (each test uses keys of its own)."""
+    from tests.redis_server import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url

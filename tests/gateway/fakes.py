@@ -54,8 +54,14 @@ class Script:
     max_model_len: int = 100_000
     rerank_reverse: bool = True
     generate_error: grpc.StatusCode | None = None
+    retrieval_delay: float = 0.0
+    retrieval_degraded: tuple[str, ...] = ()
+    rerank_error: grpc.StatusCode | None = None
     seen: dict[str, list] = field(default_factory=dict)
+    documents: dict[str, retrieval_pb2.Document] = field(default_factory=dict)  # upserted
     generation_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    retrieval_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    generating: int = 0  # Generate calls in progress now
 
     def saw(self, name: str, request: object) -> None:
         self.seen.setdefault(name, []).append(request)
@@ -94,7 +100,54 @@ class Retrieval(retrieval_pb2_grpc.RetrievalServicer):
 
     async def Search(self, request, context):
         self.script.saw("retrieval", request)
-        return retrieval_pb2.SearchResponse(hits=[hit(i) for i in range(self.script.hits)])
+        try:
+            await asyncio.sleep(self.script.retrieval_delay)
+        except asyncio.CancelledError:
+            self.script.retrieval_cancelled.set()
+            raise
+        return retrieval_pb2.SearchResponse(
+            hits=[hit(i) for i in range(self.script.hits)],
+            degraded=list(self.script.retrieval_degraded),
+        )
+
+    async def Upsert(self, request, context):
+        self.script.saw("upsert", request)
+        for doc in request.documents:
+            self.script.documents[doc.doc_id] = doc
+        chunks = sum(len(d.chunks) for d in request.documents)
+        return retrieval_pb2.UpsertResponse(
+            documents_upserted=len(request.documents), chunks_upserted=chunks
+        )
+
+    async def Delete(self, request, context):
+        self.script.saw("delete", request)
+        gone = [
+            d
+            for d in self.script.documents.values()
+            if d.doc_id in request.doc_ids or d.source_path in request.source_paths
+        ]
+        for doc in gone:
+            del self.script.documents[doc.doc_id]
+        return retrieval_pb2.DeleteResponse(
+            documents_deleted=len(gone), chunks_deleted=sum(len(d.chunks) for d in gone)
+        )
+
+    async def ListDocuments(self, request, context):
+        self.script.saw("list_documents", request)
+        wanted = set(request.doc_ids)
+        return retrieval_pb2.ListDocumentsResponse(
+            documents=[
+                retrieval_pb2.DocumentInfo(
+                    doc_id=d.doc_id,
+                    title=d.title,
+                    source_path=d.source_path,
+                    content_hash=d.content_hash,
+                    chunk_count=len(d.chunks),
+                )
+                for d in self.script.documents.values()
+                if not wanted or d.doc_id in wanted
+            ]
+        )
 
 
 class Reranking(reranking_pb2_grpc.RerankingServicer):
@@ -103,6 +156,8 @@ class Reranking(reranking_pb2_grpc.RerankingServicer):
 
     async def Rerank(self, request, context):
         self.script.saw("reranking", request)
+        if self.script.rerank_error is not None:
+            await context.abort(self.script.rerank_error, "reranker exploded")
         n = len(request.passages)
         scores = [float(i) if self.script.rerank_reverse else float(-i) for i in range(n)]
         return reranking_pb2.RerankResponse(scores=scores, model_id="fake")
@@ -123,6 +178,7 @@ class Generation(generation_pb2_grpc.GenerationServicer):
         self.script.saw("generation", request)
         if self.script.generate_error is not None:
             await context.abort(self.script.generate_error, "generation exploded")
+        self.script.generating += 1
         try:
             i = 0
             while self.script.endless or i < len(self.script.answer):
@@ -137,6 +193,8 @@ class Generation(generation_pb2_grpc.GenerationServicer):
         except asyncio.CancelledError:
             self.script.generation_cancelled.set()
             raise
+        finally:
+            self.script.generating -= 1
 
 
 SERVICERS = {

@@ -14,6 +14,7 @@ from services.cli.chat import parse_sse
 from services.gateway.app import create_app
 from services.gateway.pipeline import ChatPipeline
 from services.gateway.schemas import ChatRequest
+from services.runtime.ranking import blend_rerank
 from tests.conftest import free_port
 from tests.gateway.conftest import serving
 from tests.gateway.fakes import Script
@@ -95,9 +96,11 @@ async def test_reranker_applied_when_serving(fake_stack, script: Script) -> None
         reply = await client.post("/v1/chat", json={"message": QUESTION, "stream": False})
     body = reply.json()
     assert body["metadata"]["rerank"] == "applied"
-    # the fake scores passage i as i, so the last candidates come first
-    assert [s["doc_id"] for s in body["sources"]] == ["doc7", "doc6", "doc5", "doc4", "doc3"]
-    assert body["sources"][0]["rerank_score"] == 7.0
+    # The fake scores passage i as i (the reverse of retrieval order); the gateway blends the
+    # two orders by rank fusion, exactly as blend_rerank does.
+    order = blend_rerank(list(range(8)), [float(i) for i in range(8)])
+    assert [s["doc_id"] for s in body["sources"]] == [f"doc{i}" for i in order[:5]]
+    assert body["sources"][0]["rerank_score"] == float(order[0])
     assert len(script.seen["reranking"][0].passages) == 8
 
 
@@ -112,7 +115,8 @@ async def test_prompt_is_trimmed_to_the_context_window(fake_stack, script: Scrip
     script.max_model_len = 100
     async with serving(create_app(fake_stack())) as client:
         reply = await client.post("/v1/chat", json={"message": QUESTION})
-    assert reply.status_code == 400 and reply.json()["error"]["code"] == "invalid_input"
+    assert reply.status_code == 400
+    assert reply.json()["error"]["code"] == "context_length_exceeded"
 
 
 async def test_empty_index_answers_without_generation(fake_stack, script: Script) -> None:

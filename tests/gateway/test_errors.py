@@ -8,10 +8,11 @@ import time
 import grpc
 import pytest
 
-from docent.v1 import moderation_pb2, moderation_pb2_grpc
+from docent.v1 import generation_pb2_grpc, moderation_pb2, moderation_pb2_grpc
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from tests.gateway.conftest import closed_addresses, serving
+from tests.gateway.fakes import Generation, Script
 
 TIMEOUT = 0.5
 
@@ -105,12 +106,13 @@ async def test_healthz_and_metrics(client) -> None:
 
 
 @pytest.mark.parametrize("stream", [True, False])
-async def test_dependencies_down_is_503_naming_moderation(client, stream: bool) -> None:
+async def test_dependencies_down_is_503_naming_generation(client, stream: bool) -> None:
+    """The prompt's length is counted by the generation service before any other call."""
     start = time.monotonic()
     reply = await client.post("/v1/chat", json={"message": "How do I roll back?", "stream": stream})
     elapsed = time.monotonic() - start
     error = _error(reply, 503, "dependency_unavailable")
-    assert error["dependency"] == "moderation"
+    assert error["dependency"] == "generation"
     assert elapsed < TIMEOUT + 2
 
 
@@ -134,11 +136,13 @@ class SlowModeration(moderation_pb2_grpc.ModerationServicer):
 async def test_slow_dependency_is_503_after_its_timeout() -> None:
     server = grpc.aio.server()
     moderation_pb2_grpc.add_ModerationServicer_to_server(SlowModeration(), server)
+    generation_pb2_grpc.add_GenerationServicer_to_server(Generation(Script()), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
+        address = f"127.0.0.1:{port}"
         settings = GatewaySettings(
-            **{**closed_addresses(), "moderation_address": f"127.0.0.1:{port}"},
+            **{**closed_addresses(), "moderation_address": address, "generation_address": address},
             moderation_timeout_s=TIMEOUT,
         )
         async with serving(create_app(settings)) as client:
@@ -156,11 +160,13 @@ async def test_slow_dependency_is_503_after_its_timeout() -> None:
 async def test_request_deadline_bounds_all_stages_together() -> None:
     server = grpc.aio.server()
     moderation_pb2_grpc.add_ModerationServicer_to_server(SlowModeration(), server)
+    generation_pb2_grpc.add_GenerationServicer_to_server(Generation(Script()), server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
     try:
+        address = f"127.0.0.1:{port}"
         settings = GatewaySettings(
-            **{**closed_addresses(), "moderation_address": f"127.0.0.1:{port}"},
+            **{**closed_addresses(), "moderation_address": address, "generation_address": address},
             moderation_timeout_s=30,
             request_timeout_s=TIMEOUT,
         )

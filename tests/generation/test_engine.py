@@ -28,7 +28,7 @@ async def test_greedy_is_deterministic(engine: TransformersEngine) -> None:
     second, _ = await collect(engine, PARIS, params)
     assert text_of(first) == text_of(second)
     assert text_of(first).strip()
-    assert finish.prompt_tokens == engine.count_tokens(PARIS)
+    assert finish.prompt_tokens == await engine.count_tokens(PARIS)
 
 
 async def test_streams_token_by_token(engine: TransformersEngine) -> None:
@@ -77,18 +77,18 @@ async def test_count_tokens_matches_the_chat_template(engine: TransformersEngine
         conversation, add_generation_prompt=True, tokenize=True, return_dict=False
     )
     messages = [ChatMessage(**m) for m in conversation]
-    assert engine.count_tokens(messages) == len(ids)
+    assert await engine.count_tokens(messages) == len(ids)
     text = "héllo wörld, 日本語"
-    assert engine.count_tokens(text=text) == len(
+    assert await engine.count_tokens(text=text) == len(
         tokenizer(text, add_special_tokens=False).input_ids
     )
     with pytest.raises(InvalidInput, match="exactly one"):
-        engine.count_tokens()
+        await engine.count_tokens()
 
 
 async def test_oversize_prompt_is_rejected_before_generating(engine: TransformersEngine) -> None:
     messages = [ChatMessage("user", "word " * 1500)]
-    prompt = engine.count_tokens(messages)
+    prompt = await engine.count_tokens(messages)
     started = time.monotonic()
     with pytest.raises(InvalidInput, match=rf"prompt has {prompt} tokens and max_tokens is 1000"):
         await collect(engine, messages, SamplingParams(max_tokens=1000))
@@ -168,16 +168,74 @@ async def test_cancelling_the_task_stops_the_worker(engine: TransformersEngine) 
     assert finish.completion_tokens == 2
 
 
-async def test_generations_are_serialised(engine: TransformersEngine) -> None:
-    params = SamplingParams(max_tokens=10)
-    first = asyncio.create_task(collect(engine, PARIS, params))
-    second = asyncio.create_task(collect(engine, PARIS, params))
-    peak_waiting = peak_running = 0
-    while not (first.done() and second.done()):
-        peak_waiting = max(peak_waiting, engine.waiting)
+async def test_concurrent_requests_share_one_batch(engine: TransformersEngine) -> None:
+    """Requests that arrive together decode together, and each equals its run alone."""
+    prompts = [PARIS, [ChatMessage("user", "Name three colours.")], [ChatMessage("user", "Hi")]]
+    params = SamplingParams(max_tokens=16)
+    alone = [text_of((await collect(engine, p, params))[0]) for p in prompts]
+    tasks = [asyncio.create_task(collect(engine, p, params)) for p in prompts * 2]
+    peak_running = peak_waiting = 0
+    while not all(t.done() for t in tasks):
         peak_running = max(peak_running, engine.running)
+        peak_waiting = max(peak_waiting, engine.waiting)
         await asyncio.sleep(0.005)
-    assert (await first)[0] == (await second)[0]
-    assert peak_running == 1
-    assert peak_waiting == 1
+    together = [text_of((await t)[0]) for t in tasks]
+    assert together == alone * 2
+    assert peak_running == 6, "all six requests must be in the batch at once"
     assert engine.running == engine.waiting == 0
+
+
+async def test_requests_beyond_the_batch_wait(generation_settings) -> None:
+    """max_batch_size=1 is the one-at-a-time baseline: the second request waits."""
+    settings = generation_settings.model_copy(update={"max_batch_size": 1})
+    engine = await TransformersEngine.load(settings)
+    try:
+        params = SamplingParams(max_tokens=8)
+        tasks = [asyncio.create_task(collect(engine, PARIS, params)) for _ in range(2)]
+        peak_running = peak_waiting = 0
+        while not all(t.done() for t in tasks):
+            peak_running = max(peak_running, engine.running)
+            peak_waiting = max(peak_waiting, engine.waiting)
+            await asyncio.sleep(0.005)
+        first, second = [await t for t in tasks]
+        assert text_of(first[0]) == text_of(second[0])
+        assert (peak_running, peak_waiting) == (1, 1)
+    finally:
+        await engine.close()
+
+
+async def test_seeded_sampling_is_reproducible_in_a_batch(engine: TransformersEngine) -> None:
+    params = SamplingParams(max_tokens=12, temperature=1.0, top_p=0.95, seed=7)
+    alone = text_of((await collect(engine, PARIS, params))[0])
+    together = await asyncio.gather(
+        collect(engine, PARIS, params),
+        collect(engine, PARIS, SamplingParams(max_tokens=12, temperature=1.0, seed=8)),
+    )
+    assert text_of(together[0][0]) == alone
+
+
+async def test_abort_by_request_id(engine: TransformersEngine) -> None:
+    items = []
+
+    async def consume() -> None:
+        async for item in engine.stream(PARIS, SamplingParams(max_tokens=500), request_id="r1"):
+            items.append(item)
+
+    task = asyncio.create_task(consume())
+    while not items:
+        await asyncio.sleep(0.01)
+    assert await engine.abort("r1") is True
+    await asyncio.wait_for(task, timeout=5)
+    assert isinstance(items[-1], Finish) and items[-1].reason == "abort"
+    assert await engine.abort("r1") is False
+    await _wait_idle(engine)
+
+
+async def test_adapter_is_refused(engine: TransformersEngine) -> None:
+    with pytest.raises(InvalidInput, match="adapter"):
+        await collect(engine, PARIS, SamplingParams(max_tokens=5, adapter="support-v1"))
+
+
+async def test_health_and_stats(engine: TransformersEngine) -> None:
+    assert await engine.health() is True
+    assert engine.stats().running == 0 and engine.stats().waiting == 0

@@ -116,8 +116,21 @@ def test_default_cache_is_under_the_data_dir(tmp_path: Path) -> None:
 
 
 async def test_unknown_engine_lists_the_choices() -> None:
+    settings = GenerationSettings().model_copy(update={"engine": "tgi"})
+    with pytest.raises(InvalidInput, match=r"'tgi'.*\['openai', 'transformers', 'vllm'\]"):
+        await build_engine(settings)
+
+
+async def test_vllm_without_the_package_says_how_to_get_it() -> None:
+    pytest.importorskip("transformers")
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("vllm is installed here; tests/generation/test_vllm_engine.py covers it")
     settings = GenerationSettings().model_copy(update={"engine": "vllm"})
-    with pytest.raises(InvalidInput, match=r"'vllm'.*\['transformers'\]"):
+    with pytest.raises(Unavailable, match="make venv-vllm"):
         await build_engine(settings)
 
 

@@ -72,3 +72,9 @@ async def test_leaving_the_stream_cancels_generation_upstream(client, engine) ->
     assert engine.running == 0
     replies = [r async for r in client.generate(CHAT, max_tokens=3)]
     assert replies[-1].usage.completion_tokens == 3
+
+
+async def test_adapter_reaches_the_engine(client: GenerationClient) -> None:
+    with pytest.raises(InvalidInput, match="adapter 'support-v1'"):
+        async for _ in client.generate(CHAT, max_tokens=5, adapter="support-v1"):
+            pass

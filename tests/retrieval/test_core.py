@@ -257,3 +257,25 @@ def test_wrong_dim_for_stored_vectors_is_unavailable_and_releases_locks(core, se
 def test_unused_vector_is_not_validated(core: RetrievalCore) -> None:
     hits = core.search("replicas", np.ones(3), 3, "sparse")
     assert _chunk_ids(hits) == ["deploy#1"]
+
+
+def test_hybrid_search_degrades_to_dense_when_sparse_fails(tmp_path) -> None:
+    from services.retrieval.core import RetrievalCore
+    from services.retrieval.settings import RetrievalSettings
+    from tests.retrieval.helpers import DIM, make_doc, unit
+
+    core = RetrievalCore(RetrievalSettings(data_dir=tmp_path, dim=DIM))
+    try:
+        core.upsert([make_doc("a", ["alpha words"], seed=1), make_doc("b", ["beta"], seed=2)])
+
+        def broken(query: str, k: int) -> list:
+            raise ConnectionError("opensearch is down")
+
+        core._sparse.search = broken  # the engine's outage, injected at its boundary
+        hits, degraded = core.search_detailed("alpha", unit(1), 2, "hybrid")
+        assert degraded == ["sparse"] and hits[0].doc_id == "a"
+        assert set(hits[0].retriever_ranks) == {"dense"}
+        with pytest.raises(ConnectionError):
+            core.search("alpha", None, 2, "sparse")  # nothing to fall back to
+    finally:
+        core.close()

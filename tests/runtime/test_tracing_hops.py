@@ -20,6 +20,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_serv
 
 from services.runtime.clients import health_status
 from tests.conftest import REPO, free_port
+from tests.gateway.fakes import Script, start_fake
 
 
 class Receiver(trace_service_pb2_grpc.TraceServiceServicer):
@@ -50,6 +51,8 @@ async def test_trace_crosses_the_grpc_hop(tmp_path) -> None:
     otlp_port = collector.add_insecure_port("127.0.0.1:0")
     collector.start()
     moderation_port, gateway_port = free_port(), free_port()
+    # The prompt is counted by the generation service first: a scripted one answers that.
+    generation, generation_address = await start_fake(Script(), ("generation",))
     base = dict(os.environ, DOCENT_HOME=str(tmp_path), OTEL_BSP_SCHEDULE_DELAY="100")
     moderation_env = dict(
         base,
@@ -61,6 +64,7 @@ async def test_trace_crosses_the_grpc_hop(tmp_path) -> None:
         base,
         DOCENT_GATEWAY_PORT=str(gateway_port),
         DOCENT_GATEWAY_MODERATION_ADDRESS=f"127.0.0.1:{moderation_port}",
+        DOCENT_GATEWAY_GENERATION_ADDRESS=generation_address,
         DOCENT_GATEWAY_OTLP_ENDPOINT=f"127.0.0.1:{otlp_port}",
     )
     with open(tmp_path / "procs.log", "wb") as log:
@@ -80,12 +84,12 @@ async def test_trace_crosses_the_grpc_hop(tmp_path) -> None:
             except httpx.HTTPError:
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
-        # A flagged message is answered after the moderation hop alone: no other service needed.
-        reply = httpx.post(
-            f"http://127.0.0.1:{gateway_port}/v1/chat",
-            json={"message": "you stupid fucking idiot", "stream": False},
-            timeout=30,
-        )
+        # A flagged message is answered after the prompt count and the moderation hop alone.
+        async with httpx.AsyncClient(timeout=30) as client:  # the fake shares this event loop
+            reply = await client.post(
+                f"http://127.0.0.1:{gateway_port}/v1/chat",
+                json={"message": "you stupid fucking idiot", "stream": False},
+            )
         assert reply.status_code == 200 and reply.json()["metadata"]["refused"]
         for proc in procs:
             proc.send_signal(signal.SIGTERM)  # flushes the span processors
@@ -96,6 +100,7 @@ async def test_trace_crosses_the_grpc_hop(tmp_path) -> None:
             if proc.poll() is None:
                 proc.kill()
         collector.stop(0)
+        await generation.stop(0)
     by_service: dict[str, set[str]] = {}
     for service, _name, trace_id, _kind in receiver.spans:
         by_service.setdefault(service, set()).add(trace_id)

@@ -14,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from services.gateway.auth import AUTH_ERRORS, ChatCaller, metered
+from services.gateway.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
 from services.gateway.errors import internal_error
 from services.gateway.events import ChatEvent, ErrorEvent
 from services.gateway.pipeline import ChatPipeline
@@ -23,7 +25,7 @@ from services.gateway.sse import format_event, with_heartbeats
 router = APIRouter()
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_ERRORS = {code: {"model": ErrorBody} for code in (400, 404, 422, 500, 503)}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)}
 
 
 class EventStreamResponse(StreamingResponse):
@@ -63,7 +65,7 @@ async def sse_frames(events: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
         **_ERRORS,
     },
 )
-async def chat(body: ChatRequest, request: Request) -> Response:
+async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Response:
     """Answer ``body.message`` from the indexed documents, with numbered sources."""
     pipeline: ChatPipeline = request.app.state.pipeline
     limit = pipeline.settings.max_message_chars
@@ -78,11 +80,19 @@ async def chat(body: ChatRequest, request: Request) -> Response:
                 }
             ]
         )
-    prepared = await pipeline.prepare(body)
+    try:
+        prepared = await unless_disconnected(
+            request, pipeline.prepare(body, owner=caller.owner), "prepare"
+        )
+        if not body.stream:
+            result = await unless_disconnected(request, pipeline.collect(prepared), "generation")
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED)
     if not body.stream:
-        result = await pipeline.collect(prepared)
         if isinstance(result, ErrorEvent):
             return JSONResponse(result.body, status_code=result.status)
+        await caller.charge(result.usage.prompt_tokens + result.usage.completion_tokens)
         return JSONResponse(result.model_dump(mode="json"))
-    frames = with_heartbeats(sse_frames(pipeline.events(prepared)), pipeline.settings.heartbeat_s)
+    events = metered(pipeline.events(prepared), caller)
+    frames = with_heartbeats(sse_frames(events), pipeline.settings.heartbeat_s)
     return EventStreamResponse(frames, headers=SSE_HEADERS)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from services.gateway.pipeline import ChatPipeline
 
@@ -22,7 +24,18 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+class Readiness(BaseModel):
+    status: Literal["ready", "not_ready"]
+    dependencies: dict[str, Literal["SERVING", "NOT_SERVING"]]
+    not_ready: list[str] = Field(description="Required dependencies that are not serving.")
+    optional: list[str] = Field(description="Dependencies the gateway works without.")
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "A required dependency is not serving."}},
+)
 async def readyz(request: Request) -> JSONResponse:
     """200 when every required dependency is SERVING; 503 listing those that are not."""
     pipeline: ChatPipeline = request.app.state.pipeline
@@ -41,7 +54,11 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse(body, status_code=503 if not_ready else 200)
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"description": "Prometheus text format.", "content": {"text/plain": {}}}},
+)
 async def metrics() -> Response:
     """Prometheus text exposition of this process's registry."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

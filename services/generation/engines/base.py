@@ -30,6 +30,7 @@ class SamplingParams:
     top_p: float = 1.0
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    adapter: str | None = None  # a LoRA adapter by name, for engines that serve adapters
 
 
 @dataclass(frozen=True)
@@ -53,23 +54,47 @@ class Finish:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class EngineStats:
+    """Load right now, with vLLM's meaning: decoding (running) and queued (waiting)."""
+
+    running: int
+    waiting: int
+
+
 @runtime_checkable
 class Engine(Protocol):
-    """What every generation engine offers the servicer."""
+    """What every generation engine offers the servicer.
+
+    ``stream`` takes a ``request_id`` so :meth:`abort` can stop it from elsewhere; closing the
+    stream's iterator aborts it too (that is how a client disconnect reaches the engine).
+    """
 
     model_id: str
     max_model_len: int
 
     def stream(
-        self, messages: list[ChatMessage], params: SamplingParams
+        self, messages: list[ChatMessage], params: SamplingParams, request_id: str | None = None
     ) -> AsyncIterator[TokenDelta | Finish]:
         """Stream deltas then one Finish; stopping iteration aborts generation promptly."""
         ...
 
-    def count_tokens(
+    async def count_tokens(
         self, messages: list[ChatMessage] | None = None, text: str | None = None
     ) -> int:
         """Prompt tokens of ``messages`` (chat template + generation prompt) or of raw ``text``."""
+        ...
+
+    async def abort(self, request_id: str) -> bool:
+        """Stop a running or queued request; False when no such request is in flight."""
+        ...
+
+    async def health(self) -> bool:
+        """True while the engine can serve (a remote engine checks its server)."""
+        ...
+
+    def stats(self) -> EngineStats:
+        """Running and waiting requests, for the gauges."""
         ...
 
     async def close(self) -> None:

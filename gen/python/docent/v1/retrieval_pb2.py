@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ocent/v1/retrieval.proto\x12\tdocent.v1\"s\n\x05\x43hunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x14\n\x0cheading_path\x18\x03 \x03(\t\x12\x12\n\nchar_start\x18\x04 \x01(\x05\x12\x10\n\x08\x63har_end\x18\x05 \x01(\x05\x12\x0e\n\x06vector\x18\x06 \x03(\x02\"v\n\x08\x44ocument\x12\x0e\n\x06\x64oc_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12 \n\x06\x63hunks\x18\x05 \x03(\x0b\x32\x10.docent.v1.Chunk\"7\n\rUpsertRequest\x12&\n\tdocuments\x18\x01 \x03(\x0b\x32\x13.docent.v1.Document\"E\n\x0eUpsertResponse\x12\x1a\n\x12\x64ocuments_upserted\x18\x01 \x01(\x05\x12\x17\n\x0f\x63hunks_upserted\x18\x02 \x01(\x05\"6\n\rDeleteRequest\x12\x0f\n\x07\x64oc_ids\x18\x01 \x03(\t\x12\x14\n\x0csource_paths\x18\x02 \x03(\t\"C\n\x0e\x44\x65leteResponse\x12\x19\n\x11\x64ocuments_deleted\x18\x01 \x01(\x05\x12\x16\n\x0e\x63hunks_deleted\x18\x02 \x01(\x05\"^\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\t\n\x01k\x18\x03 \x01(\x05\x12#\n\x04mode\x18\x04 \x01(\x0e\x32\x15.docent.v1.SearchMode\"\xe9\x02\n\x03Hit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06\x64oc_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0bsource_path\x18\x04 \x01(\t\x12\x14\n\x0cheading_path\x18\x05 \x03(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\r\n\x05score\x18\x07 \x01(\x02\x12=\n\x10retriever_scores\x18\x08 \x03(\x0b\x32#.docent.v1.Hit.RetrieverScoresEntry\x12;\n\x0fretriever_ranks\x18\t \x03(\x0b\x32\".docent.v1.Hit.RetrieverRanksEntry\x1a\x36\n\x14RetrieverScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\x1a\x35\n\x13RetrieverRanksEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\".\n\x0eSearchResponse\x12\x1c\n\x04hits\x18\x01 \x03(\x0b\x32\x0e.docent.v1.Hit\"\'\n\x14ListDocumentsRequest\x12\x0f\n\x07\x64oc_ids\x18\x01 \x03(\t\"m\n\x0c\x44ocumentInfo\x12\x0e\n\x06\x64oc_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x05 \x01(\x05\"C\n\x15ListDocumentsResponse\x12*\n\tdocuments\x18\x01 \x03(\x0b\x32\x17.docent.v1.DocumentInfo*p\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_SPARSE\x10\x01\x12\x15\n\x11SEARCH_MODE_DENSE\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03\x32\x9c\x02\n\tRetrieval\x12=\n\x06Upsert\x12\x18.docent.v1.UpsertRequest\x1a\x19.docent.v1.UpsertResponse\x12=\n\x06\x44\x65lete\x12\x18.docent.v1.DeleteRequest\x1a\x19.docent.v1.DeleteResponse\x12=\n\x06Search\x12\x18.docent.v1.SearchRequest\x1a\x19.docent.v1.SearchResponse\x12R\n\rListDocuments\x12\x1f.docent.v1.ListDocumentsRequest\x1a .docent.v1.ListDocumentsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x64ocent/v1/retrieval.proto\x12\tdocent.v1\"s\n\x05\x43hunk\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0c\n\x04text\x18\x02 \x01(\t\x12\x14\n\x0cheading_path\x18\x03 \x03(\t\x12\x12\n\nchar_start\x18\x04 \x01(\x05\x12\x10\n\x08\x63har_end\x18\x05 \x01(\x05\x12\x0e\n\x06vector\x18\x06 \x03(\x02\"v\n\x08\x44ocument\x12\x0e\n\x06\x64oc_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12 \n\x06\x63hunks\x18\x05 \x03(\x0b\x32\x10.docent.v1.Chunk\"7\n\rUpsertRequest\x12&\n\tdocuments\x18\x01 \x03(\x0b\x32\x13.docent.v1.Document\"E\n\x0eUpsertResponse\x12\x1a\n\x12\x64ocuments_upserted\x18\x01 \x01(\x05\x12\x17\n\x0f\x63hunks_upserted\x18\x02 \x01(\x05\"6\n\rDeleteRequest\x12\x0f\n\x07\x64oc_ids\x18\x01 \x03(\t\x12\x14\n\x0csource_paths\x18\x02 \x03(\t\"C\n\x0e\x44\x65leteResponse\x12\x19\n\x11\x64ocuments_deleted\x18\x01 \x01(\x05\x12\x16\n\x0e\x63hunks_deleted\x18\x02 \x01(\x05\"^\n\rSearchRequest\x12\r\n\x05query\x18\x01 \x01(\t\x12\x0e\n\x06vector\x18\x02 \x03(\x02\x12\t\n\x01k\x18\x03 \x01(\x05\x12#\n\x04mode\x18\x04 \x01(\x0e\x32\x15.docent.v1.SearchMode\"\xe9\x02\n\x03Hit\x12\x10\n\x08\x63hunk_id\x18\x01 \x01(\t\x12\x0e\n\x06\x64oc_id\x18\x02 \x01(\t\x12\r\n\x05title\x18\x03 \x01(\t\x12\x13\n\x0bsource_path\x18\x04 \x01(\t\x12\x14\n\x0cheading_path\x18\x05 \x03(\t\x12\x0c\n\x04text\x18\x06 \x01(\t\x12\r\n\x05score\x18\x07 \x01(\x02\x12=\n\x10retriever_scores\x18\x08 \x03(\x0b\x32#.docent.v1.Hit.RetrieverScoresEntry\x12;\n\x0fretriever_ranks\x18\t \x03(\x0b\x32\".docent.v1.Hit.RetrieverRanksEntry\x1a\x36\n\x14RetrieverScoresEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x02:\x02\x38\x01\x1a\x35\n\x13RetrieverRanksEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"@\n\x0eSearchResponse\x12\x1c\n\x04hits\x18\x01 \x03(\x0b\x32\x0e.docent.v1.Hit\x12\x10\n\x08\x64\x65graded\x18\x02 \x03(\t\"\'\n\x14ListDocumentsRequest\x12\x0f\n\x07\x64oc_ids\x18\x01 \x03(\t\"m\n\x0c\x44ocumentInfo\x12\x0e\n\x06\x64oc_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x13\n\x0bsource_path\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_hash\x18\x04 \x01(\t\x12\x13\n\x0b\x63hunk_count\x18\x05 \x01(\x05\"C\n\x15ListDocumentsResponse\x12*\n\tdocuments\x18\x01 \x03(\x0b\x32\x17.docent.v1.DocumentInfo*p\n\nSearchMode\x12\x1b\n\x17SEARCH_MODE_UNSPECIFIED\x10\x00\x12\x16\n\x12SEARCH_MODE_SPARSE\x10\x01\x12\x15\n\x11SEARCH_MODE_DENSE\x10\x02\x12\x16\n\x12SEARCH_MODE_HYBRID\x10\x03\x32\x9c\x02\n\tRetrieval\x12=\n\x06Upsert\x12\x18.docent.v1.UpsertRequest\x1a\x19.docent.v1.UpsertResponse\x12=\n\x06\x44\x65lete\x12\x18.docent.v1.DeleteRequest\x1a\x19.docent.v1.DeleteResponse\x12=\n\x06Search\x12\x18.docent.v1.SearchRequest\x1a\x19.docent.v1.SearchResponse\x12R\n\rListDocuments\x12\x1f.docent.v1.ListDocumentsRequest\x1a .docent.v1.ListDocumentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,8 +35,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HIT_RETRIEVERSCORESENTRY']._serialized_options = b'8\001'
   _globals['_HIT_RETRIEVERRANKSENTRY']._loaded_options = None
   _globals['_HIT_RETRIEVERRANKSENTRY']._serialized_options = b'8\001'
-  _globals['_SEARCHMODE']._serialized_start=1259
-  _globals['_SEARCHMODE']._serialized_end=1371
+  _globals['_SEARCHMODE']._serialized_start=1277
+  _globals['_SEARCHMODE']._serialized_end=1389
   _globals['_CHUNK']._serialized_start=40
   _globals['_CHUNK']._serialized_end=155
   _globals['_DOCUMENT']._serialized_start=157
@@ -58,13 +58,13 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HIT_RETRIEVERRANKSENTRY']._serialized_start=935
   _globals['_HIT_RETRIEVERRANKSENTRY']._serialized_end=988
   _globals['_SEARCHRESPONSE']._serialized_start=990
-  _globals['_SEARCHRESPONSE']._serialized_end=1036
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=1038
-  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=1077
-  _globals['_DOCUMENTINFO']._serialized_start=1079
-  _globals['_DOCUMENTINFO']._serialized_end=1188
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=1190
-  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=1257
-  _globals['_RETRIEVAL']._serialized_start=1374
-  _globals['_RETRIEVAL']._serialized_end=1658
+  _globals['_SEARCHRESPONSE']._serialized_end=1054
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_start=1056
+  _globals['_LISTDOCUMENTSREQUEST']._serialized_end=1095
+  _globals['_DOCUMENTINFO']._serialized_start=1097
+  _globals['_DOCUMENTINFO']._serialized_end=1206
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_start=1208
+  _globals['_LISTDOCUMENTSRESPONSE']._serialized_end=1275
+  _globals['_RETRIEVAL']._serialized_start=1392
+  _globals['_RETRIEVAL']._serialized_end=1676
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,1 @@
+"""Storage backends of the gateway: SQLite (one process) and Redis (shared by replicas)."""

@@ -1,0 +1,59 @@
+"""Request checks every engine applies the same way, so errors read the same whatever the engine."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from services.generation.engines.base import ChatMessage, SamplingParams
+from services.runtime.errors import InvalidInput
+
+ROLES = ("system", "user", "assistant")
+MAX_STOPS = 16
+SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed accepts
+
+
+def validate_params(params: SamplingParams, max_tokens_limit: int) -> None:
+    """Reject sampling parameters no engine can honour, naming the field."""
+    if not 1 <= params.max_tokens <= max_tokens_limit:
+        raise InvalidInput(
+            f"max_tokens must be between 1 and {max_tokens_limit}, got {params.max_tokens}"
+        )
+    if math.isnan(params.temperature) or not 0.0 <= params.temperature <= 2.0:
+        raise InvalidInput(f"temperature must be between 0 and 2, got {params.temperature}")
+    if math.isnan(params.top_p) or not 0.0 < params.top_p <= 1.0:
+        raise InvalidInput(f"top_p must be in (0, 1], got {params.top_p}")
+    if len(params.stop) > MAX_STOPS:
+        raise InvalidInput(f"stop takes at most {MAX_STOPS} strings, got {len(params.stop)}")
+    if any(not isinstance(s, str) or not s for s in params.stop):
+        raise InvalidInput("stop strings must be non-empty")
+    if params.seed is not None and not SEED_RANGE[0] <= params.seed <= SEED_RANGE[1]:
+        raise InvalidInput(f"seed must fit in 64 bits, got {params.seed}")
+
+
+def validate_messages(messages: Sequence[ChatMessage]) -> None:
+    """At least one message, known roles, string contents."""
+    if not messages:
+        raise InvalidInput("messages must contain at least one message")
+    for i, message in enumerate(messages):
+        if message.role not in ROLES:
+            raise InvalidInput(f"messages[{i}].role must be one of {ROLES}, not {message.role!r}")
+        if not isinstance(message.content, str):
+            raise InvalidInput(f"messages[{i}].content must be a string")
+
+
+def check_fits(prompt_tokens: int, max_tokens: int, max_model_len: int) -> None:
+    """The same refusal in every engine when prompt + completion cannot fit the window."""
+    if prompt_tokens + max_tokens > max_model_len:
+        raise InvalidInput(
+            f"prompt has {prompt_tokens} tokens and max_tokens is {max_tokens}; "
+            f"together they exceed max_model_len {max_model_len}"
+        )
+
+
+def check_no_adapter(params: SamplingParams, engine: str) -> None:
+    """Engines without LoRA support refuse an adapter rather than ignore it."""
+    if params.adapter:
+        raise InvalidInput(
+            f"adapter {params.adapter!r} requested, but the {engine} engine serves none"
+        )
