@@ -77,8 +77,11 @@ class Auth:
             return self.settings.auth == "required"
         checked, exists = self._any_key
         if time.monotonic() - checked > ANY_KEY_TTL_S:
+            # Stamped before the read: a thread that waited for the event loop must not make an
+            # old "no key yet" look fresh.
+            started = time.monotonic()
             exists = await asyncio.to_thread(self.keys.any_active)
-            self._any_key = (time.monotonic(), exists)
+            self._any_key = max(self._any_key, (started, exists))
         return exists
 
     async def authenticate(self, request: Request, scope: str) -> Caller:

@@ -77,6 +77,7 @@ def test_conversations_belong_to_their_key_on_the_live_gateway(stack: Stack) -> 
             )  # fmt: skip
             assert made.returncode == 0, made.stderr
             keys.append(json.loads(made.stdout))
+        time.sleep(1.5)  # the gateway may trust "no key exists" for one second
         alice = {"authorization": f"Bearer {keys[0]['key']}"}
         bob = {"authorization": f"Bearer {keys[1]['key']}"}
         with httpx.Client(base_url=stack.url, timeout=300) as client:
