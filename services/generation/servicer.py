@@ -40,6 +40,16 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
     def __init__(self, settings: GenerationSettings) -> None:
         self.settings = settings
         self.engine: Engine | None = None
+        # Read at scrape time: an aborted sequence leaves the engine a step after its RPC ends,
+        # so a value set when the RPC finishes would stay stale until the next request.
+        metrics.RUNNING.set_function(lambda: self._queue()[0])
+        metrics.WAITING.set_function(lambda: self._queue()[1])
+
+    def _queue(self) -> tuple[int, int]:
+        if self.engine is None:
+            return 0, 0
+        stats = self.engine.stats()
+        return stats.running, stats.waiting
 
     def register(self, server: grpc.aio.Server) -> None:
         generation_pb2_grpc.add_GenerationServicer_to_server(self, server)
@@ -68,12 +78,6 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
             adapter=adapter or None,
         )
 
-    def _observe_queue(self) -> None:
-        if self.engine is not None:
-            stats = self.engine.stats()
-            metrics.RUNNING.set(stats.running)
-            metrics.WAITING.set(stats.waiting)
-
     async def Generate(
         self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[generation_pb2.GenerateResponse]:
@@ -84,7 +88,6 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
         first = True
         try:
             async for item in stream:
-                self._observe_queue()
                 now = time.perf_counter()
                 if isinstance(item, TokenDelta):
                     if first:
@@ -109,7 +112,6 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
                     )
         finally:
             await stream.aclose()  # a cancelled RPC stops the decode loop within one token
-            self._observe_queue()
 
     async def CountTokens(
         self, request: generation_pb2.CountTokensRequest, context: grpc.aio.ServicerContext

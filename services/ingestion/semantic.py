@@ -39,8 +39,8 @@ MIN_BUDGET = 32
 class TokenBounds:
     """Chunk size in tokens of the embedding model."""
 
-    max_tokens: int = 200
-    min_tokens: int = 48
+    max_tokens: int = 256
+    min_tokens: int = 64
     overlap_tokens: int = 32
 
     def __post_init__(self) -> None:

@@ -21,12 +21,12 @@ class IngestSettings(BaseSettings):
         "tokenizer.json measures chunk sizes, its word embeddings place semantic cuts.",
     )
     max_tokens: int = Field(
-        200,
+        256,
         ge=32,
         description="Largest chunk in tokens (lowered per section so the chunk plus its title "
         "and headings fits the model's max_seq_length).",
     )
-    min_tokens: int = Field(48, ge=0, description="Smallest piece of a split section, in tokens.")
+    min_tokens: int = Field(64, ge=0, description="Smallest piece of a split section, in tokens.")
     overlap_tokens: int = Field(
         32, ge=0, description="Tokens of whole sentences repeated between pieces of a section."
     )

@@ -230,3 +230,36 @@ def test_settings_reach_each_component(rendered) -> None:
     without = render(profile_values("cpu", {"redis": {"enabled": False}}))
     gateway = next(c["data"] for c in by_kind(without, "ConfigMap") if component(c) == "gateway")
     assert "DOCENT_GATEWAY_STORE" not in gateway  # each replica keeps its own SQLite store
+
+
+def test_dependency_credentials_come_from_the_secret_not_config_maps() -> None:
+    values = {
+        "redis": {"enabled": False, "urlFromSecret": True},
+        "opensearch": {"externalUrl": "https://search.shared:9200"},
+        "secrets": {
+            "redisUrl": "redis://:s3cret@redis.shared:6379/0",
+            "opensearchUsername": "docent",
+            "opensearchPassword": "hunter22",
+        },
+    }
+    objects = render(profile_values("cpu", values))
+    secret = by_kind(objects, "Secret")[0]["stringData"]
+    assert secret["redis-url"] == values["secrets"]["redisUrl"]
+    assert secret["opensearch-password"] == "hunter22"
+    for config in by_kind(objects, "ConfigMap"):
+        assert "s3cret" not in str(config["data"]) and "hunter22" not in str(config["data"])
+    gateway_map = next(
+        c["data"] for c in by_kind(objects, "ConfigMap") if component(c) == "gateway"
+    )
+    assert gateway_map["DOCENT_GATEWAY_STORE"] == "redis"
+    env = {
+        component(d): {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for d in by_kind(objects, "Deployment")
+    }
+    redis_url = env["gateway"]["DOCENT_GATEWAY_REDIS_URL"]["valueFrom"]["secretKeyRef"]
+    assert redis_url["key"] == "redis-url"
+    password = env["retrieval"]["DOCENT_RETRIEVAL_OPENSEARCH_PASSWORD"]["valueFrom"]
+    assert password["secretKeyRef"]["key"] == "opensearch-password"
+    assert "DOCENT_RETRIEVAL_OPENSEARCH_PASSWORD" not in env["embedding"]
+    with pytest.raises(Exception, match=r"redis\.urlFromSecret needs"):
+        render(profile_values("cpu", {"redis": {"enabled": False, "urlFromSecret": True}}))

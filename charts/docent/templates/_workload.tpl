@@ -30,10 +30,16 @@ data:
   {{- range $dep := splitList " " (include "docent.grpcComponents" .) }}
   {{ $p }}{{ upper $dep }}_ADDRESS: "{{ include "docent.fullname" $root }}-{{ $dep }}:{{ (index $root.Values $dep).port }}"
   {{- end }}
+  {{- if .root.Values.redis.urlFromSecret }}
+  # Conversations, API keys and rate-limit budgets shared by every gateway replica; the URL
+  # (with its password) comes from the Secret.
+  {{ $p }}STORE: redis
+  {{- else }}
   {{- with include "docent.redisUrl" .root }}
   # Conversations, API keys and rate-limit budgets shared by every gateway replica.
   {{ $p }}STORE: redis
   {{ $p }}REDIS_URL: {{ . | quote }}
+  {{- end }}
   {{- end }}
   {{- end }}
   {{- if eq .name "retrieval" }}
@@ -128,6 +134,23 @@ spec:
           env:
             - name: DOCENT_HOME
               value: /var/lib/docent
+            {{- if and (eq .name "gateway") .root.Values.redis.urlFromSecret }}
+            - name: DOCENT_GATEWAY_REDIS_URL
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "docent.secretName" .root }}
+                  key: redis-url
+            {{- end }}
+            {{- if and (eq .name "retrieval") (include "docent.opensearchUrl" .root) }}
+            {{- range $setting, $key := dict "USERNAME" "opensearch-username" "PASSWORD" "opensearch-password" }}
+            - name: DOCENT_RETRIEVAL_OPENSEARCH_{{ $setting }}
+              valueFrom:
+                secretKeyRef:
+                  name: {{ include "docent.secretName" $root }}
+                  key: {{ $key }}
+                  optional: true
+            {{- end }}
+            {{- end }}
             {{- if $models }}
             - name: HF_TOKEN
               valueFrom:
