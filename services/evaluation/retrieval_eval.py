@@ -32,7 +32,7 @@ from services.retrieval.core import RetrievalCore
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.types import ChunkRecord, DocumentRecord, SearchHit, SearchMode
 from services.runtime.errors import InvalidInput
-from services.runtime.ranking import blend_rerank
+from services.runtime.ranking import blend_rerank, rerank_text
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +201,7 @@ def _reranked(
     query: str, hits: list[SearchHit], rerank: Rerank, top_n: int, weight: float
 ) -> list[SearchHit]:
     head = hits[:top_n]
-    scores = rerank(query, [h.text for h in head])
+    # The same passage text the gateway sends and the trainer used: title > headings, then text.
+    scores = rerank(query, [rerank_text(h.title, h.heading_path, h.text) for h in head])
     order = blend_rerank(list(range(len(head))), list(scores), weight)
     return [head[i] for i in order] + hits[top_n:]
