@@ -92,6 +92,8 @@ images:  ## build one image per service (IMAGE_REPO, IMAGE_TAG; PUSH=1 pushes; d
 	  $(CONTAINER_ENGINE) build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
 	  if [ "$(PUSH)" = 1 ]; then $(CONTAINER_ENGINE) push $(IMAGE_REPO)/$$s:$(IMAGE_TAG) || exit 1; fi; \
 	done
+	$(CONTAINER_ENGINE) build -f training-jobs/Dockerfile -t $(IMAGE_REPO)/training:$(IMAGE_TAG) .
+	if [ "$(PUSH)" = 1 ]; then $(CONTAINER_ENGINE) push $(IMAGE_REPO)/training:$(IMAGE_TAG); fi
 
 clean:  ## remove the environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache

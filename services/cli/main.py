@@ -17,6 +17,7 @@ from services.cli.bench_generation import app as bench_app
 from services.cli.bench_retrieval import bench_retrieval
 from services.cli.eval_cmd import eval_app
 from services.cli.keys import app as keys_app
+from services.cli.plan_cmd import plan as plan_command
 from services.cli.train_cmd import train_app
 from services.runtime.errors import DocentError
 from services.runtime.settings import default_data_root
@@ -32,6 +33,7 @@ bench_app.command("retrieval")(bench_retrieval)
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.command("plan")(plan_command)
 
 
 def fail(message: str, code: int = 1) -> None:

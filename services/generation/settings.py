@@ -84,10 +84,12 @@ class GenerationSettings(ServiceSettings):
     )
     lora_adapters: dict[str, str] = Field(
         default_factory=dict,
-        description='vllm engine: LoRA adapters by name (JSON {"name": "/path"}); a request '
-        "picks one with its adapter field.",
+        description='LoRA adapters by name (JSON {"name": "/path"}), for the transformers and '
+        "vllm engines; a request picks one with its adapter field, none means the base model.",
     )
-    max_lora_rank: int = Field(16, ge=1, description="vllm engine: largest LoRA rank served.")
+    max_lora_rank: int = Field(
+        64, ge=1, description="vllm engine: largest LoRA rank served (docent train sft: 64)."
+    )
     enforce_eager: bool = Field(
         False,
         description="vllm engine: skip torch.compile and CUDA graphs (starts in seconds, "

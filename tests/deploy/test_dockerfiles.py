@@ -77,3 +77,10 @@ def test_cpu_images_take_the_cpu_torch_wheel(service: str) -> None:
 def test_build_context_is_limited() -> None:
     ignore = (REPO / ".dockerignore").read_text().splitlines()
     assert {"*", "!pyproject.toml", "!gen/", "!services/"} <= set(ignore)
+
+
+def test_training_image_runs_non_root_on_a_pinned_cuda_base() -> None:
+    text = (REPO / "training-jobs" / "Dockerfile").read_text()
+    assert re.search(r"ARG TORCH_IMAGE=pytorch/pytorch:[0-9.]+-cuda[0-9.]+-cudnn[0-9]+-devel", text)
+    assert "USER 10001:10001" in text and "/outputs" in text
+    assert "!training-jobs/" in (REPO / ".dockerignore").read_text().splitlines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -13,9 +14,13 @@ from services.generation.settings import GenerationSettings
 
 
 @pytest.fixture(scope="session")
-def generation_settings(tmp_path_factory: pytest.TempPathFactory) -> GenerationSettings:
+def generation_settings(
+    tmp_path_factory: pytest.TempPathFactory, smollm2_path: Path
+) -> GenerationSettings:
     root = tmp_path_factory.mktemp("generation")
-    return GenerationSettings(data_dir=root / "data", model_cache_dir=root / "models", threads=2)
+    # The session's one converted SmolLM2 (tests/conftest.py), shared with the training tests.
+    cache = smollm2_path.parent
+    return GenerationSettings(data_dir=root / "data", model_cache_dir=cache, threads=2)
 
 
 @pytest_asyncio.fixture(scope="session")

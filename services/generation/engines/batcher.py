@@ -18,6 +18,7 @@ from typing import Any
 from services.generation.engines.sequence import SequenceState, pick
 
 log = logging.getLogger(__name__)
+BASE = "__base__"  # PEFT's name for "no adapter" in a mixed batch
 
 
 class Batcher:
@@ -30,11 +31,14 @@ class Batcher:
         batcher.close()
     """
 
-    def __init__(self, model: Any, cache_arg: str, max_batch_size: int) -> None:
+    def __init__(
+        self, model: Any, cache_arg: str, max_batch_size: int, adapters: bool = False
+    ) -> None:
         import torch
 
         self._model = model
         self._cache_arg = cache_arg
+        self._adapters = adapters  # a PeftModel: each row names its LoRA adapter (or the base)
         self._threads = torch.get_num_threads()
         self.max_batch_size = max_batch_size
         self._cond = threading.Condition()
@@ -136,7 +140,11 @@ class Batcher:
         cache = DynamicCache(config=self._model.config)
         inputs = torch.tensor([seq.prompt_ids], dtype=torch.long)
         out = self._model(
-            input_ids=inputs, use_cache=True, logits_to_keep=1, **{self._cache_arg: cache}
+            input_ids=inputs,
+            use_cache=True,
+            logits_to_keep=1,
+            **self._adapter_names([seq]),
+            **{self._cache_arg: cache},
         )
         seq.cached = len(seq.prompt_ids)
         if seq.accept(pick(out.logits[0, -1], seq.params, seq.generator)):
@@ -186,6 +194,7 @@ class Batcher:
             use_cache=True,
             logits_to_keep=1,
             **masking,
+            **self._adapter_names(rows),
             **{self._cache_arg: self._cache},
         )
         for i, seq in enumerate(rows):
@@ -194,6 +203,12 @@ class Batcher:
                 seq.abort()
                 continue
             seq.accept(pick(out.logits[i, -1], seq.params, seq.generator))
+
+    def _adapter_names(self, rows: list[SequenceState]) -> dict[str, Any]:
+        """PEFT's mixed-adapter batch: one adapter name per row, ``__base__`` for none."""
+        if not self._adapters:
+            return {}
+        return {"adapter_names": [s.params.adapter or BASE for s in rows]}
 
     def _drop_finished(self) -> None:
         """Remove ended or aborted rows and the padding the remaining rows all share."""

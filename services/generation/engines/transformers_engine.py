@@ -25,10 +25,10 @@ from services.generation.engines.base import (
     TokenDelta,
 )
 from services.generation.engines.batcher import Batcher
+from services.generation.engines.lora import attach_adapters, check_adapter
 from services.generation.engines.sequence import Item, SequenceState
 from services.generation.engines.validation import (
     check_fits,
-    check_no_adapter,
     validate_messages,
     validate_params,
 )
@@ -61,10 +61,12 @@ class TransformersEngine:
         limit = getattr(model.config, "max_position_embeddings", None) or settings.max_model_len
         self.max_model_len = min(settings.max_model_len, int(limit))
         self._eos_ids = _eos_ids(model, tokenizer)
-        forward = inspect.signature(model.forward).parameters
+        self.adapters: tuple[str, ...] = tuple(getattr(model, "peft_config", {}) or ())
+        base = model.get_base_model() if self.adapters else model
+        forward = inspect.signature(base.forward).parameters
         # transformers 5 renamed the KV-cache argument; accept either spelling.
         cache_arg = "cache" if "cache" in forward else "past_key_values"
-        self._batcher = Batcher(model, cache_arg, settings.max_batch_size)
+        self._batcher = Batcher(model, cache_arg, settings.max_batch_size, bool(self.adapters))
         self._active: dict[str, SequenceState] = {}
         self._closed = False
 
@@ -97,6 +99,7 @@ class TransformersEngine:
             raise Unavailable(f"cannot load model from {resolved.path}: {exc}") from exc
         if not getattr(tokenizer, "chat_template", None):
             raise Unavailable(f"tokenizer in {resolved.path} has no chat template")
+        model = attach_adapters(model, settings.lora_adapters)
         model.eval()
         log.info(
             "generation model loaded",
@@ -106,6 +109,7 @@ class TransformersEngine:
                 "converted": resolved.converted,
                 "seconds": round(time.monotonic() - started, 2),
                 "threads": torch.get_num_threads(),
+                "adapters": sorted(settings.lora_adapters),
             },
         )
         return cls(model, tokenizer, resolved, settings)
@@ -153,7 +157,7 @@ class TransformersEngine:
         if self._closed:
             raise Unavailable("generation engine is closed")
         validate_params(params, self.settings.max_tokens_limit)
-        check_no_adapter(params, "transformers")
+        check_adapter(params, self.adapters)
         prompt_ids = self._prompt_ids(messages)
         check_fits(len(prompt_ids), params.max_tokens, self.max_model_len)
         request_id = request_id or uuid.uuid4().hex

@@ -1,0 +1,1 @@
+"""Pieces every trainer shares: config, data, model loading, the loop, logging, checkpoints."""
