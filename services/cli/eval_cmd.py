@@ -9,10 +9,14 @@ from typing import Annotated
 
 import typer
 
+from services.cli.eval_model import model as eval_model
+from services.cli.eval_safety import safety
 from services.runtime.errors import DocentError
 from services.runtime.settings import default_data_root
 
 eval_app = typer.Typer(help="Measure retrieval (and more) on labelled data.", no_args_is_help=True)
+eval_app.command("safety")(safety)
+eval_app.command("model")(eval_model)
 
 
 def _fail(message: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from services.gateway.prompt import Message, Passage, build_messages
+from services.gateway.prompt import SYSTEM_PROMPT, Message, Passage, build_messages
 from services.runtime.clients import GenerationClient
 from services.runtime.errors import InvalidInput
 
@@ -38,6 +38,7 @@ async def fit_prompt(
     passages: Sequence[Passage],
     history: Sequence[Message],
     max_tokens: int,
+    system: str = SYSTEM_PROMPT,
 ) -> FittedPrompt:
     """The largest prompt that leaves ``max_tokens`` free; :class:`InvalidInput` if none does.
 
@@ -49,7 +50,7 @@ async def fit_prompt(
     kept_passages, kept_history = list(passages), list(history)
     total_exchanges = _exchanges(history)
     while True:
-        messages = build_messages(question, kept_passages, kept_history)
+        messages = build_messages(question, kept_passages, kept_history, system)
         count, window = await generation.count_tokens(messages)
         if window > 0 and max_tokens >= window:
             raise InvalidInput(

@@ -90,4 +90,20 @@ class ErrorEvent:
         return self.body
 
 
-ChatEvent = SourcesEvent | DeltaEvent | DoneEvent | ErrorEvent
+@dataclass(frozen=True)
+class ModerationEvent:
+    """Output moderation stopped the answer: the text so far is to be replaced by ``refusal``.
+
+    ``withheld`` is the text that failed the check; it never leaves the gateway.
+    """
+
+    categories: list[str]
+    withheld: str = ""
+    refusal: str = ""
+    name: str = "moderation"
+
+    def data(self) -> dict[str, Any]:
+        return {"categories": self.categories, "action": "replace", "text": self.refusal}
+
+
+ChatEvent = SourcesEvent | DeltaEvent | DoneEvent | ErrorEvent | ModerationEvent

@@ -31,3 +31,13 @@ DISCONNECTS = Counter(
     "Clients that left before their answer finished; their upstream work was cancelled.",
     ["stage"],
 )
+REFUSALS = Counter(
+    "docent_gateway_refusals_total",
+    "Answers refused, by category: harmful, toxicity, prompt_injection, out_of_scope (input "
+    "checks) and output_<category> (a streamed answer cut off by output moderation).",
+    ["category"],
+)
+INJECTED_PASSAGES = Counter(
+    "docent_gateway_injected_passages_total",
+    "Retrieved passages dropped from the prompt because they carried a prompt injection.",
+)

@@ -5,7 +5,10 @@ Streamed: one ``chat.completion.chunk`` with ``delta.role`` first, one per text 
 ``stream_options.include_usage`` every chunk has ``"usage": null`` and a last chunk with no
 choices carries the usage (and the sources again, as the final chunk); then ``data: [DONE]``.
 A failure after the stream started is sent as ``data: {"error": {...}}`` and the stream ends
-without ``[DONE]``, which OpenAI clients raise as an error.
+without ``[DONE]``, which OpenAI clients raise as an error. When output moderation stops an
+answer, the refusal follows as one more content chunk (chunks cannot take back text already
+sent; ``docent.metadata.moderation == "output"`` on the final chunk tells a client to replace
+what it showed), and the final chunk has ``finish_reason: "content_filter"``.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.gateway.errors import internal_error
-from services.gateway.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, SourcesEvent
+from services.gateway.events import (
+    ChatEvent,
+    DeltaEvent,
+    DoneEvent,
+    ErrorEvent,
+    ModerationEvent,
+    SourcesEvent,
+)
 from services.gateway.openai_schemas import (
     AssistantMessage,
     ChatCompletion,
@@ -34,7 +44,8 @@ DONE_FRAME = b"data: [DONE]\n\n"
 
 
 def finish_reason(metadata: ChatMetadata) -> FinishReason:
-    """``content_filter`` for a refused message, ``length`` when max_tokens cut it, else stop."""
+    """``content_filter`` for a refused message (or an answer cut off by output moderation),
+    ``length`` when max_tokens cut it, else stop."""
     if metadata.refused:
         return "content_filter"
     return "length" if metadata.finish_reason == "length" else "stop"
@@ -144,6 +155,8 @@ async def completion_frames(
                     yield data_frame(writer.role())
                 elif isinstance(event, DeltaEvent):
                     yield data_frame(writer.content(event.text))
+                elif isinstance(event, ModerationEvent):
+                    yield data_frame(writer.content(event.refusal))
                 elif isinstance(event, ErrorEvent):
                     yield data_frame(event.body)
                     return

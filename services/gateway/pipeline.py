@@ -16,7 +16,6 @@ from typing import Any
 
 from opentelemetry import context as otel_context
 
-from docent.v1 import moderation_pb2
 from services.gateway.citations import attribute, citation_suffix
 from services.gateway.context_window import fit_prompt
 from services.gateway.conversations import (
@@ -33,10 +32,12 @@ from services.gateway.events import (
     PreparedChat,
     SourcesEvent,
 )
-from services.gateway.prompt import Message, Passage, extract_citations
+from services.gateway.prompt import ECHO_PROMPT, Message, Passage, extract_citations, system_prompt
 from services.gateway.prompt_budget import check_prompt_budget
 from services.gateway.rerank import RerankGate, rerank
 from services.gateway.rewrite import FollowUpRewriter
+from services.gateway.safety import LeakDetector
+from services.gateway.safety_stages import check_context, check_input, moderated_answer, refuse
 from services.gateway.schemas import (
     ChatMetadata,
     ChatRequest,
@@ -47,7 +48,6 @@ from services.gateway.schemas import (
 from services.gateway.settings import GatewaySettings
 from services.gateway.sources import to_sources
 from services.gateway.stages import StageClock
-from services.gateway.streaming import stream_answer
 from services.runtime.clients import (
     DependencyError,
     EmbeddingClient,
@@ -66,12 +66,8 @@ AnyClient = (
 _tracer = tracer("services.gateway")
 
 NO_SOURCES_ANSWER = "I don't know: no documents have been indexed yet."
-
-
-def refusal(categories: list[str]) -> str:
-    """The polite answer to a blocked message, naming what the filter flagged."""
-    flagged = f" ({', '.join(categories)})" if categories else ""
-    return f"Sorry, I can't help with that: the message was flagged by the content filter{flagged}."
+NO_SAFE_SOURCES_ANSWER = "I don't know: the documents found could not be used safely."
+ECHO_COMMAND = "/echo "
 
 
 class ChatPipeline:
@@ -101,6 +97,8 @@ class ChatPipeline:
         self.rerank_gate = RerankGate(
             reranking, settings.rerank_health_ttl_s, settings.readiness_timeout_s
         )
+        self.system = system_prompt(settings.domain)
+        self.leak = LeakDetector(self.system, settings.leak_span_words)
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> ChatPipeline:
@@ -175,7 +173,7 @@ class ChatPipeline:
             conversation_id, history = new_conversation_id(), given
             earlier = [content for role, content in given if role == "user"]
         with clock.stage("prompt_check"):  # before any call that costs more than a count
-            await check_prompt_budget(self.generation, question, max_tokens)
+            await check_prompt_budget(self.generation, question, max_tokens, self.system)
         metadata = ChatMetadata(
             rerank="skipped: not reached", search_mode=s.search_mode, request_id=get_request_id()
         )
@@ -194,12 +192,15 @@ class ChatPipeline:
             record=given is None,
             trace_context=otel_context.get_current(),
         )
+        if s.debug_echo and question.startswith(ECHO_COMMAND):  # tests only, see settings
+            metadata.rerank = "skipped: debug echo"
+            chat.messages = [("system", ECHO_PROMPT), ("user", "Repeat after me: " + question[6:])]
+            return chat
         with clock.stage("moderation"):
-            verdict = await self.moderation.check(question, "input")
-        if verdict.decision == moderation_pb2.DECISION_BLOCK:
-            metadata.refused, metadata.rerank = True, "skipped: message refused"
-            metadata.flagged_categories = [c.category for c in verdict.categories if c.flagged]
-            chat.canned_answer = refusal(metadata.flagged_categories)
+            flagged = await check_input(self.moderation, question)
+        if flagged:
+            metadata.rerank = "skipped: message refused"
+            refuse(chat, flagged, "input", s.domain)
             return chat
         with clock.stage("rewrite"):
             query = (await self.rewriter.rewrite(question, earlier)).query
@@ -224,9 +225,24 @@ class ChatPipeline:
         if not ranked:
             chat.canned_answer = NO_SOURCES_ANSWER
             return chat
+        if s.check_passages:
+            with clock.stage("context_check"):
+                checked = await check_context(
+                    self.moderation, question, [r.hit.text for r in ranked], hits
+                )
+            if checked.out_of_scope:
+                refuse(chat, ["out_of_scope"], "scope", s.domain)
+                return chat
+            metadata.flagged_passages = [ranked[i].hit.chunk_id for i in checked.injected]
+            ranked = [r for i, r in enumerate(ranked) if i not in checked.injected]
+            if not ranked:
+                chat.canned_answer = NO_SAFE_SOURCES_ANSWER
+                return chat
         with clock.stage("prompt"):
             passages = [Passage(r.hit.title, r.hit.text, list(r.hit.heading_path)) for r in ranked]
-            fitted = await fit_prompt(self.generation, question, passages, history, chat.max_tokens)
+            fitted = await fit_prompt(
+                self.generation, question, passages, history, chat.max_tokens, self.system
+            )
         chat.messages = fitted.messages
         chat.sources = to_sources(ranked[: fitted.passages], s.snippet_chars)
         chat.passage_texts = [p.text for p in passages[: fitted.passages]]
@@ -244,12 +260,15 @@ class ChatPipeline:
             parts.append(chat.canned_answer)
             yield DeltaEvent(chat.canned_answer)
         else:
-            async with aclosing(stream_answer(self.generation, chat, parts)) as deltas:
+            stream = moderated_answer(
+                self.generation, self.moderation, self.leak, self.settings, chat, parts
+            )
+            async with aclosing(stream) as deltas:
                 async for event in deltas:
                     yield event
                     if isinstance(event, ErrorEvent):
                         return
-            if suffix := self._owed_citations(chat, "".join(parts)):
+            if not chat.metadata.refused and (suffix := self._owed_citations(chat, "".join(parts))):
                 parts.append(suffix)
                 yield DeltaEvent(suffix)
         answer = "".join(parts)

@@ -8,7 +8,7 @@ long prompt never costs a moderation, embedding or retrieval call first.
 
 from __future__ import annotations
 
-from services.gateway.prompt import build_messages
+from services.gateway.prompt import SYSTEM_PROMPT, build_messages
 from services.runtime.clients import GenerationClient
 from services.runtime.errors import InvalidInput
 
@@ -19,12 +19,14 @@ class PromptTooLong(InvalidInput):
     code = "context_length_exceeded"
 
 
-async def check_prompt_budget(generation: GenerationClient, question: str, max_tokens: int) -> int:
+async def check_prompt_budget(
+    generation: GenerationClient, question: str, max_tokens: int, system: str = SYSTEM_PROMPT
+) -> int:
     """The question's prompt tokens (system prompt included); :class:`PromptTooLong` if over.
 
     Usage: ``await check_prompt_budget(client, "What is a Pod?", max_tokens=256)``
     """
-    count, window = await generation.count_tokens(build_messages(question, []))
+    count, window = await generation.count_tokens(build_messages(question, [], system=system))
     if window > 0 and count + max_tokens > window:
         raise PromptTooLong(
             f"the prompt is too long for the model: {count} prompt tokens plus max_tokens "

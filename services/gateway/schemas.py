@@ -60,6 +60,16 @@ class ChatMetadata(BaseModel):
     rerank: str = Field(description='"applied" or "skipped: <reason>".')
     refused: bool = False
     flagged_categories: list[str] = Field(default_factory=list)
+    moderation: str | None = Field(
+        None,
+        description='Where a refusal came from: "input" (the message), "scope" (outside the '
+        'domain) or "output" (the streamed answer was cut off).',
+    )
+    flagged_passages: list[str] = Field(
+        default_factory=list,
+        description="chunk_id of each retrieved passage left out because it carried a prompt "
+        "injection.",
+    )
     search_mode: str = "hybrid"
     candidates: int = Field(0, description="Passages retrieval returned before reranking.")
     history_turns: int = Field(0, description="Previous exchanges included in the prompt.")

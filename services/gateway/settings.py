@@ -123,6 +123,34 @@ class GatewaySettings(BaseSettings):
         ge=0,
         description="Tokens per minute per API key, unless the key sets its own (0: none).",
     )
+    domain: str = Field(
+        "Kubernetes: running, configuring and operating clusters and the workloads on them",
+        description="What the knowledge base covers; stated in the system prompt and in the "
+        "out-of-scope refusal (the moderation service judges scope with its own description).",
+    )
+    check_passages: bool = Field(
+        True,
+        description="Check retrieved passages for prompt injection (dropping injected ones) and "
+        "the question for scope, in one moderation call after retrieval.",
+    )
+    output_moderation: bool = Field(
+        True,
+        description="Check generated text in a sliding window before it is streamed; stop the "
+        "answer and replace it with a refusal on a violation.",
+    )
+    output_window_chars: int = Field(
+        400, ge=20, le=20_000, description="Length of the sliding window of output that is checked."
+    )
+    leak_span_words: int = Field(
+        8,
+        ge=3,
+        description="Consecutive words of the system prompt in the output that count as a leak.",
+    )
+    debug_echo: bool = Field(
+        False,
+        description="TESTS ONLY: a message starting with '/echo ' makes the model repeat the rest "
+        "(input checks and retrieval skipped) to show output moderation cutting an answer off.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(True, description="One JSON object per log line.")
     otlp_endpoint: str | None = Field(

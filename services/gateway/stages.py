@@ -19,6 +19,7 @@ STAGE_DEPENDENCY = {
     "rewrite": "retrieval",
     "retrieval": "retrieval",
     "reranking": "reranking",
+    "context_check": "moderation",
     "prompt": "generation",
     "generation": "generation",
 }

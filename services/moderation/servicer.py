@@ -7,7 +7,7 @@ import asyncio
 import grpc
 
 from docent.v1 import moderation_pb2, moderation_pb2_grpc
-from services.moderation.core import Direction, Moderator, build_backend
+from services.moderation.core import Direction, Moderator, Verdict, build_backend, load_similarity
 from services.moderation.settings import ModerationSettings
 from services.runtime.errors import Unavailable
 
@@ -16,6 +16,21 @@ _DIRECTIONS = {
     moderation_pb2.DIRECTION_INPUT: Direction.INPUT,
     moderation_pb2.DIRECTION_OUTPUT: Direction.OUTPUT,
 }
+
+
+def to_proto(verdict: Verdict) -> moderation_pb2.CheckResponse:
+    allow, block = moderation_pb2.DECISION_ALLOW, moderation_pb2.DECISION_BLOCK
+    return moderation_pb2.CheckResponse(
+        decision=allow if verdict.allowed else block,
+        categories=[
+            moderation_pb2.CategoryScore(
+                category=c.category, score=c.score, threshold=c.threshold, flagged=c.flagged
+            )
+            for c in verdict.categories
+        ],
+        reason=verdict.reason,
+        evidence=list(verdict.evidence),
+    )
 
 
 class ModerationServicer(moderation_pb2_grpc.ModerationServicer):
@@ -29,29 +44,40 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServicer):
         moderation_pb2_grpc.add_ModerationServicer_to_server(self, server)
 
     async def load(self) -> bool:
-        backend = await asyncio.to_thread(build_backend, self.settings.toxicity_backend)
-        self.moderator = Moderator(self.settings, backend)
+        s = self.settings
+        backend = await asyncio.to_thread(build_backend, s.toxicity_backend, s)
+        similarity = await asyncio.to_thread(load_similarity, s)
+        self.moderator = Moderator(s, backend, similarity)
         return True
 
     async def close(self) -> None:
         self.moderator = None
 
+    def _ready(self) -> Moderator:
+        if self.moderator is None:
+            raise Unavailable("moderation is still loading")
+        return self.moderator
+
     async def Check(
         self, request: moderation_pb2.CheckRequest, context: grpc.aio.ServicerContext
     ) -> moderation_pb2.CheckResponse:
-        if self.moderator is None:
-            raise Unavailable("moderation is still loading")
+        moderator = self._ready()
         direction = _DIRECTIONS.get(request.direction, Direction.INPUT)
-        verdict = await asyncio.to_thread(self.moderator.check, request.text, direction)
-        return moderation_pb2.CheckResponse(
-            decision=moderation_pb2.DECISION_ALLOW
-            if verdict.allowed
-            else moderation_pb2.DECISION_BLOCK,
-            categories=[
-                moderation_pb2.CategoryScore(
-                    category=c.category, score=c.score, threshold=c.threshold, flagged=c.flagged
-                )
-                for c in verdict.categories
-            ],
-            reason=verdict.reason,
+        return to_proto(await asyncio.to_thread(moderator.check, request.text, direction))
+
+    async def CheckContext(
+        self, request: moderation_pb2.CheckContextRequest, context: grpc.aio.ServicerContext
+    ) -> moderation_pb2.CheckContextResponse:
+        moderator = self._ready()
+        score = request.top_retrieval_score if request.HasField("top_retrieval_score") else None
+
+        def run() -> tuple[Verdict, list[Verdict]]:
+            return (
+                moderator.check_scope(request.question, score),
+                moderator.check_passages(list(request.passages)),
+            )
+
+        scope, passages = await asyncio.to_thread(run)
+        return moderation_pb2.CheckContextResponse(
+            scope=to_proto(scope), passages=[to_proto(v) for v in passages]
         )

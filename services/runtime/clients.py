@@ -212,6 +212,15 @@ class ModerationClient(_Client):
         request = moderation_pb2.CheckRequest(text=text, direction=directions[direction])
         return await self._unary(self._stub.Check, request)
 
+    async def check_context(
+        self, question: str, passages: Sequence[str], top_retrieval_score: float | None = None
+    ) -> moderation_pb2.CheckContextResponse:
+        """Out-of-scope verdict of ``question`` and an injection verdict per passage, at once."""
+        request = moderation_pb2.CheckContextRequest(
+            question=question, passages=list(passages), top_retrieval_score=top_retrieval_score
+        )
+        return await self._unary(self._stub.CheckContext, request)
+
 
 class GenerationClient(_Client):
     """Generation client; ``timeout`` bounds a whole stream."""

@@ -33,6 +33,24 @@ class CheckRequest(_message.Message):
     direction: Direction
     def __init__(self, text: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ...) -> None: ...
 
+class CheckContextRequest(_message.Message):
+    __slots__ = ("question", "passages", "top_retrieval_score")
+    QUESTION_FIELD_NUMBER: _ClassVar[int]
+    PASSAGES_FIELD_NUMBER: _ClassVar[int]
+    TOP_RETRIEVAL_SCORE_FIELD_NUMBER: _ClassVar[int]
+    question: str
+    passages: _containers.RepeatedScalarFieldContainer[str]
+    top_retrieval_score: float
+    def __init__(self, question: _Optional[str] = ..., passages: _Optional[_Iterable[str]] = ..., top_retrieval_score: _Optional[float] = ...) -> None: ...
+
+class CheckContextResponse(_message.Message):
+    __slots__ = ("scope", "passages")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    PASSAGES_FIELD_NUMBER: _ClassVar[int]
+    scope: CheckResponse
+    passages: _containers.RepeatedCompositeFieldContainer[CheckResponse]
+    def __init__(self, scope: _Optional[_Union[CheckResponse, _Mapping]] = ..., passages: _Optional[_Iterable[_Union[CheckResponse, _Mapping]]] = ...) -> None: ...
+
 class CategoryScore(_message.Message):
     __slots__ = ("category", "score", "threshold", "flagged")
     CATEGORY_FIELD_NUMBER: _ClassVar[int]
@@ -46,11 +64,13 @@ class CategoryScore(_message.Message):
     def __init__(self, category: _Optional[str] = ..., score: _Optional[float] = ..., threshold: _Optional[float] = ..., flagged: _Optional[bool] = ...) -> None: ...
 
 class CheckResponse(_message.Message):
-    __slots__ = ("decision", "categories", "reason")
+    __slots__ = ("decision", "categories", "reason", "evidence")
     DECISION_FIELD_NUMBER: _ClassVar[int]
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    EVIDENCE_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     categories: _containers.RepeatedCompositeFieldContainer[CategoryScore]
     reason: str
-    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., categories: _Optional[_Iterable[_Union[CategoryScore, _Mapping]]] = ..., reason: _Optional[str] = ...) -> None: ...
+    evidence: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, decision: _Optional[_Union[Decision, str]] = ..., categories: _Optional[_Iterable[_Union[CategoryScore, _Mapping]]] = ..., reason: _Optional[str] = ..., evidence: _Optional[_Iterable[str]] = ...) -> None: ...

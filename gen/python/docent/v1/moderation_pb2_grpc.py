@@ -40,6 +40,11 @@ class ModerationStub:
                 request_serializer=docent_dot_v1_dot_moderation__pb2.CheckRequest.SerializeToString,
                 response_deserializer=docent_dot_v1_dot_moderation__pb2.CheckResponse.FromString,
                 _registered_method=True)
+        self.CheckContext = channel.unary_unary(
+                '/docent.v1.Moderation/CheckContext',
+                request_serializer=docent_dot_v1_dot_moderation__pb2.CheckContextRequest.SerializeToString,
+                response_deserializer=docent_dot_v1_dot_moderation__pb2.CheckContextResponse.FromString,
+                _registered_method=True)
 
 
 class ModerationServicer:
@@ -52,6 +57,14 @@ class ModerationServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CheckContext(self, request, context):
+        """After retrieval, in one call: is the question within the knowledge base's domain, and does
+        any retrieved passage carry a prompt injection (documents can carry them too)?
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ModerationServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -59,6 +72,11 @@ def add_ModerationServicer_to_server(servicer, server):
                     servicer.Check,
                     request_deserializer=docent_dot_v1_dot_moderation__pb2.CheckRequest.FromString,
                     response_serializer=docent_dot_v1_dot_moderation__pb2.CheckResponse.SerializeToString,
+            ),
+            'CheckContext': grpc.unary_unary_rpc_method_handler(
+                    servicer.CheckContext,
+                    request_deserializer=docent_dot_v1_dot_moderation__pb2.CheckContextRequest.FromString,
+                    response_serializer=docent_dot_v1_dot_moderation__pb2.CheckContextResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -89,6 +107,33 @@ class Moderation:
             '/docent.v1.Moderation/Check',
             docent_dot_v1_dot_moderation__pb2.CheckRequest.SerializeToString,
             docent_dot_v1_dot_moderation__pb2.CheckResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CheckContext(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/docent.v1.Moderation/CheckContext',
+            docent_dot_v1_dot_moderation__pb2.CheckContextRequest.SerializeToString,
+            docent_dot_v1_dot_moderation__pb2.CheckContextResponse.FromString,
             options,
             channel_credentials,
             insecure,
