@@ -62,9 +62,8 @@ def reference_markdown() -> str:
             if name == "service_name":
                 continue
             description = _description(cls, name).replace("|", "\\|").replace("\n", " ")
-            lines.append(
-                f"| `{prefix}{name.upper()}` | {_default(field.default)} | {description} |"
-            )
+            default = _default(field.get_default(call_default_factory=True))
+            lines.append(f"| `{prefix}{name.upper()}` | {default} | {description} |")
     return "\n".join(lines) + "\n"
 
 
