@@ -63,6 +63,8 @@ def reference_markdown() -> str:
                 continue
             description = _description(cls, name).replace("|", "\\|").replace("\n", " ")
             default = _default(field.get_default(call_default_factory=True))
+            if field.default_factory is not None and default.startswith("`/"):
+                default = "derived"  # a path computed from $DOCENT_HOME: see its meaning
             lines.append(f"| `{prefix}{name.upper()}` | {default} | {description} |")
     return "\n".join(lines) + "\n"
 
