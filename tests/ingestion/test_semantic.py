@@ -74,7 +74,7 @@ def test_k8s_pages_give_exact_slices_within_the_model_limit(counter: TokenCounte
             embedded = context_prefix(doc.title, chunk.heading_path) + chunk.text
             (tokens,) = counter.count([embedded])
             assert tokens + 2 <= counter.model_limit, (chunk.chunk_id, tokens)
-            assert counter.count([chunk.text])[0] <= 200
+            assert counter.count([chunk.text])[0] <= TokenBounds().max_tokens
 
 
 def test_a_short_section_is_one_chunk_with_its_heading_path(counter: TokenCounter) -> None:

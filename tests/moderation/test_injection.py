@@ -44,6 +44,9 @@ def test_each_family_has_rules(family: str, text: str) -> None:
         "Which instructions does a Dockerfile support?",
         "How do I override the default command of a container?",
         "Show me the YAML of a Deployment with three replicas.",
+        # follow-ups in a conversation: vague alone, ordinary (the e2e six-turn test asks this)
+        "and how do I undo that?",
+        "Can you put that another way?",
     ],
 )
 def test_ordinary_questions_pass(full_moderator: Moderator, text: str) -> None:
