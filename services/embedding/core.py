@@ -12,20 +12,9 @@ import numpy as np
 from services.embedding.settings import EmbeddingSettings
 from services.runtime.errors import InvalidInput
 from services.runtime.models import resolve_model
+from services.runtime.precision import resolve_dtype
 
 log = logging.getLogger(__name__)
-
-
-def resolve_dtype(dtype: str, device: str) -> str:
-    """``auto`` picks bfloat16 where the hardware computes it natively, else float32."""
-    if dtype != "auto":
-        return dtype
-    import torch
-
-    if device.startswith("cuda"):
-        return "bfloat16"
-    native = torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported()
-    return "bfloat16" if native else "float32"
 
 
 @contextmanager

@@ -39,11 +39,12 @@ class IngestReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
-        rate = self.ingested / self.seconds if self.seconds else 0.0
+        docs = self.ingested / self.seconds if self.seconds else 0.0
+        chunks = self.chunks / self.seconds if self.seconds else 0.0
         return (
             f"{self.files} files: {self.ingested} ingested, {self.unchanged} unchanged, "
             f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f}s "
-            f"({rate:.1f} docs/s)"
+            f"({docs:.2f} docs/s, {chunks:.1f} chunks/s)"
         )
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from services.reranking.settings import RerankingSettings
 from services.runtime.errors import InvalidInput
+from services.runtime.maxsim import MaxSimCrossEncoder, head_of
+from services.runtime.precision import resolve_dtype
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +22,8 @@ def has_model(path: Path) -> bool:
 
 
 class Reranker:
-    """A loaded cross-encoder.
+    """A loaded cross-encoder: our MaxSim-head model (:mod:`services.runtime.maxsim`, what
+    ``docent train reranker`` writes) or any sentence-transformers CrossEncoder folder.
 
     Usage::
 
@@ -45,14 +48,22 @@ class Reranker:
             )
             return None
         import torch
-        from sentence_transformers import CrossEncoder
 
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        model = CrossEncoder(
-            str(path), device=settings.device, max_length=settings.max_length, local_files_only=True
-        )
-        log.info("cross-encoder loaded", extra={"model_path": str(path)})
+        head = head_of(path)
+        if head == "maxsim":
+            model: object = MaxSimCrossEncoder.load(path, settings.max_length, settings.device)
+        else:
+            from sentence_transformers import CrossEncoder
+
+            model = CrossEncoder(
+                str(path),
+                device=settings.device,
+                max_length=settings.max_length,
+                local_files_only=True,
+            )
+        log.info("cross-encoder loaded", extra={"model_path": str(path), "head": head})
         return cls(model, path.name, settings)
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
@@ -65,7 +76,13 @@ class Reranker:
             )
         if not passages:
             return []
-        with self._lock:
+        import torch
+
+        device = self.settings.device.split(":")[0]
+        bf16 = resolve_dtype(self.settings.dtype, self.settings.device) == "bfloat16"
+        with self._lock, torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+            if isinstance(self._model, MaxSimCrossEncoder):
+                return self._model.scores(query, passages, self.settings.batch_size)
             scores = self._model.predict(  # type: ignore[attr-defined]
                 [(query, p) for p in passages],
                 batch_size=self.settings.batch_size,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from services.embedding.core import Embedder, resolve_dtype
+from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
 from services.runtime.errors import InvalidInput
+from services.runtime.precision import resolve_dtype
 
 
 @pytest.fixture(scope="session")

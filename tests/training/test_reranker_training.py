@@ -16,6 +16,7 @@ from services.ingestion.tokens import TokenCounter
 from services.reranking.core import Reranker
 from services.reranking.servicer import RerankingServicer
 from services.reranking.settings import RerankingSettings
+from services.runtime.maxsim import HEAD_FILE
 from tests.cli.test_eval_retrieval import write_corpus
 
 runner = CliRunner()
@@ -96,6 +97,7 @@ def test_training_writes_model_log_and_curve(trained: Path) -> None:
     assert [json.loads(line)["step"] for line in lines] == [1, 2, 3]
     assert (trained / "learning_curve.png").stat().st_size > 1000
     assert json.loads((trained / "docent_training.json").read_text())["steps"] == 3
+    assert json.loads((trained / HEAD_FILE).read_text())["head"] == "maxsim"  # the default
     assert not list(trained.parent.glob(".reranker-*"))  # the staging folder was renamed in
 
 
@@ -139,12 +141,24 @@ def test_eval_hybrid_rerank_uses_the_trained_model(corpus: Path, trained: Path) 
         ([], "either --queries"),
         (["--docs", "/nonexistent"], "does not exist"),
         (["--queries", "q.jsonl"], "needs all of"),
+        (["--docs", ".", "--head", "mlp"], "head must be one of"),
     ],
 )
 def test_bad_arguments_exit_1_with_a_message(args: list[str], message: str) -> None:
     result = runner.invoke(app, ["train", "reranker", *args])
     assert result.exit_code == 1
     assert message in result.output
+
+
+def test_the_linear_head_trains_a_plain_cross_encoder(corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "linear"
+    args = ["--docs", str(corpus / "docs"), "--output", str(out), "--head", "linear"]
+    small = ["--max-steps", "2", "--batch-queries", "2", "--negatives", "1", "--max-length", "64"]
+    result = runner.invoke(app, ["train", "reranker", *args, *small])
+    assert result.exit_code == 0, result.output
+    assert not (out / HEAD_FILE).exists()
+    reranker = Reranker.load(RerankingSettings(model_path=out))
+    assert reranker is not None and len(reranker.score("q", ["a", "b"])) == 2
 
 
 def test_config_rejects_nonsense() -> None:
