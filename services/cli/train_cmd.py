@@ -88,6 +88,7 @@ def reranker(
             seed,
             head,
             base_model,
+            train_layers,
         )
     except DocentError as exc:
         _fail(exc.message)
@@ -115,6 +116,7 @@ def _train(
     seed,
     head,
     base_model,
+    train_layers,
 ):
     from docent_training.reranker.data import labelled_groups, self_supervised_groups
     from docent_training.reranker.train import RerankerTrainConfig, train_reranker
@@ -131,6 +133,7 @@ def _train(
         seed=seed,
         head=head,
         base_model=base_model,
+        train_layers=train_layers,
     )
     if docs is not None:
         counter = TokenCounter.for_model(config.base_model)

@@ -154,9 +154,11 @@ def test_the_linear_head_trains_a_plain_cross_encoder(corpus: Path, tmp_path: Pa
     out = tmp_path / "linear"
     args = ["--docs", str(corpus / "docs"), "--output", str(out), "--head", "linear"]
     small = ["--max-steps", "2", "--batch-queries", "2", "--negatives", "1", "--max-length", "64"]
-    result = runner.invoke(app, ["train", "reranker", *args, *small])
+    result = runner.invoke(app, ["train", "reranker", *args, *small, "--train-layers", "2"])
     assert result.exit_code == 0, result.output
     assert not (out / HEAD_FILE).exists()
+    config = json.loads((out / "docent_training.json").read_text())["config"]
+    assert config["head"] == "linear" and config["train_layers"] == 2
     reranker = Reranker.load(RerankingSettings(model_path=out))
     assert reranker is not None and len(reranker.score("q", ["a", "b"])) == 2
 
