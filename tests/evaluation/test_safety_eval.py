@@ -60,7 +60,12 @@ async def test_against_a_gateway(early_stop: bool) -> None:
     assert reports["harmful"].failed == ["h2"] and reports["harmful"].categories == {"toxicity": 1}
     assert reports["benign"].rate == 0.0 and reports["out_of_scope"].rate == 1.0
     generated = len(script.seen.get("generation", []))
-    assert generated == 2  # h2 and b1 reached generation (cancelled early with early_stop)
+    if early_stop:
+        # The client hangs up once the decision is known (the sources event), which can come
+        # before the gateway's call to generation is made: at most the two allowed ones.
+        assert generated <= 2
+    else:
+        assert generated == 2  # h2 and b1 reached generation
     json.dumps(summary(reports))
 
 
