@@ -36,6 +36,9 @@ class Reranker:
         self.model_id = model_id
         self.settings = settings
         self._lock = threading.Lock()
+        # Decided once: the device's bf16 support does not change between requests.
+        self._autocast_device = settings.device.split(":")[0]
+        self._bf16 = resolve_dtype(settings.dtype, settings.device) == "bfloat16"
 
     @classmethod
     def load(cls, settings: RerankingSettings) -> Reranker | None:
@@ -78,9 +81,8 @@ class Reranker:
             return []
         import torch
 
-        device = self.settings.device.split(":")[0]
-        bf16 = resolve_dtype(self.settings.dtype, self.settings.device) == "bfloat16"
-        with self._lock, torch.autocast(device, dtype=torch.bfloat16, enabled=bf16):
+        autocast = torch.autocast(self._autocast_device, dtype=torch.bfloat16, enabled=self._bf16)
+        with self._lock, autocast:
             if isinstance(self._model, MaxSimCrossEncoder):
                 return self._model.scores(query, passages, self.settings.batch_size)
             scores = self._model.predict(  # type: ignore[attr-defined]

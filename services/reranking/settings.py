@@ -32,7 +32,7 @@ class RerankingSettings(ServiceSettings):
     dtype: Literal["auto", "float32", "bfloat16"] = Field(
         "auto",
         description="Precision of the forward pass. auto: bfloat16 autocast on CUDA and on CPUs "
-        "with native bf16 (AMX or AVX512-BF16; ~3x faster, the precision the reranker was "
+        "with native bf16 (AMX or AVX512-BF16; about 2x faster, the precision the reranker was "
         "trained in), else float32.",
     )
 

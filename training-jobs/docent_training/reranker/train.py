@@ -167,7 +167,6 @@ class _Scorer:
 
         self.head = config.head
         self.scale = torch.nn.Parameter(torch.tensor(config.initial_scale, device=device))
-        self.lr = config.learning_rate
         if config.head == "maxsim":
             self.maxsim = MaxSimCrossEncoder.load(base, config.max_length, device)
             self.net = self.maxsim.encoder
