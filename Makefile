@@ -30,13 +30,15 @@ proto: $(STAMP)  ## regenerate gen/python/docent/v1 from proto/
 proto-check: $(STAMP)  ## fail when the committed stubs are stale
 	$(BIN)/python proto/generate.py --check
 
+PY_DIRS := services docentlib docent_cli docent_eval tests bench proto loadtest training-jobs
+
 lint: $(STAMP)  ## ruff lint and format check
-	$(BIN)/ruff check services tests bench proto loadtest training-jobs
-	$(BIN)/ruff format --check services tests bench proto loadtest training-jobs
+	$(BIN)/ruff check $(PY_DIRS)
+	$(BIN)/ruff format --check $(PY_DIRS)
 
 format: $(STAMP)  ## apply ruff fixes and formatting
-	$(BIN)/ruff check --fix services tests bench proto loadtest training-jobs
-	$(BIN)/ruff format services tests bench proto loadtest training-jobs
+	$(BIN)/ruff check --fix $(PY_DIRS)
+	$(BIN)/ruff format $(PY_DIRS)
 
 system-deps:  ## install the Debian packages that tests start for real (root + apt)
 	bash scripts/system-deps.sh

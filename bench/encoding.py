@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from docentlib.datasets import Corpus, load_qrels, load_queries
+from docentlib.metrics import ndcg_at_k
+from docentlib.models import resolve_model
 from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
-from services.evaluation.datasets import Corpus, load_qrels, load_queries
-from services.evaluation.metrics import ndcg_at_k
-from services.runtime.models import resolve_model
 
 SCIFACT = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 

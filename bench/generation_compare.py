@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("--port", type=int, default=50155)
     parser.add_argument("--skip-vllm", action="store_true")
     args = parser.parse_args()
-    docent = [sys.executable, "-m", "services.cli.main", "bench", "generation", "--spawn",
+    docent = [sys.executable, "-m", "docent_cli.main", "bench", "generation", "--spawn",
               "--address", f"127.0.0.1:{args.port}", "--concurrency", args.concurrency,
               "--requests", str(args.requests), "--max-tokens", str(args.max_tokens),
               "--out", str(args.out)]  # fmt: skip

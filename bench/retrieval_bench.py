@@ -25,16 +25,17 @@ import numpy as np
 from tqdm import tqdm
 
 from bench.encoding import scifact_dense_ndcg, side_by_side
+from docent_eval.retrieval_eval import EvalIndex, evaluate
+from docentlib.bm25 import STOPWORDS, body_text
+from docentlib.datasets import Corpus, load_qrels, load_queries
+from docentlib.metrics import documents_from_chunks, ndcg_at_k, percentile
 from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
-from services.evaluation.datasets import Corpus, load_qrels, load_queries
-from services.evaluation.metrics import documents_from_chunks, ndcg_at_k, percentile
-from services.evaluation.retrieval_eval import EvalIndex, evaluate
 from services.ingestion.settings import IngestSettings
 from services.retrieval.dense.faiss_index import DenseParams, FaissIndex
 from services.retrieval.docstore import DocStore
 from services.retrieval.settings import RetrievalSettings
-from services.retrieval.sparse.tantivy_index import STOPWORDS, TantivyIndex, body_text
+from services.retrieval.sparse.tantivy_index import TantivyIndex
 from services.runtime.settings import default_data_root
 
 _WORD = re.compile(r"[^\W_]+")
@@ -205,9 +206,9 @@ def run(reranker: Path | None, scifact: bool, encode_sample: int) -> dict:
     qrels = load_qrels(QUESTIONS / "qrels.tsv")
     rerank = None
     if reranker is not None:
-        from services.cli.eval_cmd import _load_reranker
+        from docent_eval.retrieval_eval import load_reranker
 
-        rerank = _load_reranker(reranker)
+        rerank = load_reranker(reranker)
     modes, latencies = [], {}
     for mode in ("sparse", "dense", "hybrid", "hybrid+rerank"):
         if mode == "hybrid+rerank" and rerank is None:

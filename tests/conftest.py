@@ -28,15 +28,15 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture(scope="session")
 def k8s_docs() -> Path:
     if not K8S_DOCS.is_dir():
-        pytest.skip(f"shared Kubernetes docs not found at {K8S_DOCS}")
+        pytest.fail(f"shared Kubernetes docs not found at {K8S_DOCS}: clone ../shared beside the repo")
     return K8S_DOCS
 
 
 @pytest.fixture(scope="session")
 def smollm2_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The packaged SmolLM2 converted to safetensors once per session (generation, training)."""
-    from services.generation.model_store import resolve_model
+    from docentlib.model_store import resolve_llm
     from services.generation.settings import GenerationSettings
 
     cache = tmp_path_factory.mktemp("smollm2-cache")
-    return resolve_model(GenerationSettings(model_cache_dir=cache)).path
+    return resolve_llm(GenerationSettings(model_cache_dir=cache)).path

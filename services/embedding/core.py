@@ -9,10 +9,10 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from docentlib.errors import InvalidInput
+from docentlib.models import resolve_model
+from docentlib.precision import resolve_dtype
 from services.embedding.settings import EmbeddingSettings
-from services.runtime.errors import InvalidInput
-from services.runtime.models import resolve_model
-from services.runtime.precision import resolve_dtype
 
 log = logging.getLogger(__name__)
 

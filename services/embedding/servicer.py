@@ -7,9 +7,9 @@ import asyncio
 import grpc
 
 from docent.v1 import embedding_pb2, embedding_pb2_grpc
+from docentlib.errors import Unavailable
 from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
-from services.runtime.errors import Unavailable
 
 
 class EmbeddingServicer(embedding_pb2_grpc.EmbeddingServicer):

@@ -12,7 +12,7 @@ import secrets
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 if TYPE_CHECKING:
     from services.gateway.settings import GatewaySettings

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from docentlib.errors import InvalidInput
 from services.gateway.prompt import SYSTEM_PROMPT, Message, Passage, build_messages
 from services.runtime.clients import GenerationClient
-from services.runtime.errors import InvalidInput
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from services.runtime.errors import InvalidInput, NotFound
+from docentlib.errors import InvalidInput, NotFound
 
 if TYPE_CHECKING:
     from services.gateway.settings import GatewaySettings

@@ -19,8 +19,8 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from docentlib.errors import InvalidInput, NotFound
 from services.gateway.settings import GatewaySettings
-from services.runtime.errors import InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
 KEEP_JOBS = 1000
@@ -29,7 +29,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 def accepted_suffixes() -> tuple[str, ...]:
     """What the ingestion pipeline can parse (it owns the list)."""
-    from services.ingestion.discovery import DEFAULT_SUFFIXES
+    from docentlib.documents.discovery import DEFAULT_SUFFIXES
 
     return tuple(DEFAULT_SUFFIXES)
 

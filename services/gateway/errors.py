@@ -14,11 +14,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from docentlib.errors import DocentError, InvalidInput, NotFound, Overloaded, Unavailable
 from services.gateway.metrics import ERRORS
 from services.gateway.schemas import ErrorBody, ErrorDetail
 from services.runtime.clients import DependencyError
 from services.runtime.context import get_request_id
-from services.runtime.errors import DocentError, InvalidInput, NotFound, Overloaded, Unavailable
 
 log = logging.getLogger(__name__)
 

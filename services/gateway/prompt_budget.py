@@ -8,9 +8,9 @@ long prompt never costs a moderation, embedding or retrieval call first.
 
 from __future__ import annotations
 
+from docentlib.errors import InvalidInput
 from services.gateway.prompt import SYSTEM_PROMPT, build_messages
 from services.runtime.clients import GenerationClient
-from services.runtime.errors import InvalidInput
 
 
 class PromptTooLong(InvalidInput):

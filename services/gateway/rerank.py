@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from docent.v1 import retrieval_pb2
+from docentlib.errors import DocentError
+from docentlib.passages import rerank_text
+from docentlib.ranking import blend_rerank
 from services.runtime.clients import DependencyError, RerankingClient
-from services.runtime.errors import DocentError
-from services.runtime.ranking import blend_rerank, rerank_text
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ async def rerank(
     """The best ``keep`` candidates and the metadata note (``applied`` / ``skipped: ...``).
 
     The cross-encoder reads each passage with its title and headings and its order is blended
-    with the retrieval order (:func:`services.runtime.ranking.blend_rerank`, ``weight``), the
+    with the retrieval order (:func:`docentlib.ranking.blend_rerank`, ``weight``), the
     same way ``docent eval retrieval`` measures it.
     """
     in_order = [Ranked(h) for h in hits]

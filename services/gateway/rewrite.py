@@ -17,8 +17,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from docentlib.errors import DocentError
 from services.runtime.clients import RetrievalClient
-from services.runtime.errors import DocentError
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 CONTINUATIONS = ("and", "but", "so", "also", "then", "or", "what about", "how about")

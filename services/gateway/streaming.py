@@ -12,12 +12,12 @@ from contextlib import aclosing
 from opentelemetry.trace import Status, StatusCode
 
 from docent.v1 import generation_pb2
+from docentlib.errors import DocentError
 from services.gateway.errors import domain_error, internal_error
 from services.gateway.events import DeltaEvent, ErrorEvent, PreparedChat
 from services.gateway.schemas import Usage
 from services.gateway.stages import record
 from services.runtime.clients import GenerationClient
-from services.runtime.errors import DocentError
 from services.runtime.tracing import tracer
 
 _tracer = tracer("services.gateway")

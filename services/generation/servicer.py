@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from docent.v1 import generation_pb2, generation_pb2_grpc
+from docentlib.errors import InvalidInput, Unavailable
 from services.generation import metrics
 from services.generation.core import build_engine
 from services.generation.engines.base import (
@@ -18,7 +19,6 @@ from services.generation.engines.base import (
     TokenDelta,
 )
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 
 _FINISH = {
     "stop": generation_pb2.FINISH_REASON_STOP,

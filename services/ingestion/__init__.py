@@ -1,5 +1,5 @@
-"""Ingestion: turn a folder of documents into parsed, chunked text ready to embed and index.
+"""Ingestion: a folder of documents parsed, chunked, embedded and upserted into retrieval.
 
-The transport-free core lives here (discovery, parsing, chunking); ``ingest`` wires it to the
-embedding and retrieval services.
+Parsing and chunking are library code (``docentlib.documents``, ``docentlib.chunking``);
+``ingest`` runs them and talks to the embedding and retrieval services.
 """

@@ -16,12 +16,13 @@ from pathlib import Path
 from tqdm import tqdm
 
 from docent.v1 import retrieval_pb2
-from services.ingestion.discovery import discover, load_document
-from services.ingestion.semantic import SemanticChunker, TokenBounds
+from docentlib.chunking.semantic import SemanticChunker, TokenBounds
+from docentlib.chunking.static_embeddings import StaticEmbedder
+from docentlib.chunking.tokens import TokenCounter
+from docentlib.documents.discovery import discover, load_document
+from docentlib.documents.types import ParsedDocument, TextChunk
+from docentlib.passages import embedding_text
 from services.ingestion.settings import IngestSettings
-from services.ingestion.static_embeddings import StaticEmbedder
-from services.ingestion.tokens import TokenCounter
-from services.ingestion.types import ParsedDocument, TextChunk
 from services.runtime.clients import DependencyError, EmbeddingClient, Endpoint, RetrievalClient
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,6 @@ class IngestReport:
             f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f}s "
             f"({docs:.2f} docs/s, {chunks:.1f} chunks/s)"
         )
-
-
-def embedding_text(doc: ParsedDocument, chunk: TextChunk) -> str:
-    """What the embedding model sees: the chunk with its title and headings for context."""
-    context = " > ".join([doc.title, *chunk.heading_path])
-    return f"{context}\n{chunk.text}"
 
 
 def to_proto(

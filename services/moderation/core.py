@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.moderation.backends.base import ToxicityBackend
 from services.moderation.detectors import Finding, IntentDetector, relevance
 from services.moderation.semantic import PatternSimilarity
 from services.moderation.settings import ModerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 
 
 class Direction(StrEnum):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from services.runtime.models import resolve_model
+from docentlib.models import resolve_model
 
 log = logging.getLogger(__name__)
 

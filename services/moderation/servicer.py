@@ -7,9 +7,9 @@ import asyncio
 import grpc
 
 from docent.v1 import moderation_pb2, moderation_pb2_grpc
+from docentlib.errors import Unavailable
 from services.moderation.core import Direction, Moderator, Verdict, build_backend, load_similarity
 from services.moderation.settings import ModerationSettings
-from services.runtime.errors import Unavailable
 
 _DIRECTIONS = {
     moderation_pb2.DIRECTION_UNSPECIFIED: Direction.INPUT,

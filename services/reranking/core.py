@@ -7,10 +7,10 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from docentlib.errors import InvalidInput
+from docentlib.maxsim import MaxSimCrossEncoder, head_of
+from docentlib.precision import resolve_dtype
 from services.reranking.settings import RerankingSettings
-from services.runtime.errors import InvalidInput
-from services.runtime.maxsim import MaxSimCrossEncoder, head_of
-from services.runtime.precision import resolve_dtype
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,7 @@ def has_model(path: Path) -> bool:
 
 
 class Reranker:
-    """A loaded cross-encoder: our MaxSim-head model (:mod:`services.runtime.maxsim`, what
+    """A loaded cross-encoder: our MaxSim-head model (:mod:`docentlib.maxsim`, what
     ``docent train reranker`` writes) or any sentence-transformers CrossEncoder folder.
 
     Usage::

@@ -7,9 +7,9 @@ import asyncio
 import grpc
 
 from docent.v1 import reranking_pb2, reranking_pb2_grpc
+from docentlib.errors import Unavailable
 from services.reranking.core import Reranker
 from services.reranking.settings import RerankingSettings
-from services.runtime.errors import Unavailable
 
 
 class RerankingServicer(reranking_pb2_grpc.RerankingServicer):

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.retrieval.dense.faiss_index import DenseParams, FaissIndex
 from services.retrieval.docstore import DocStore, WriteResult
 from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
@@ -24,7 +25,6 @@ from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse import build_sparse_index
 from services.retrieval.types import DocumentInfo, DocumentRecord, SearchHit, SearchMode
 from services.retrieval.validation import as_mode, as_vector, check_k, validate_documents
-from services.runtime.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from docentlib.errors import InvalidInput
 from services.retrieval.types import DocumentInfo, DocumentRecord
-from services.runtime.errors import InvalidInput
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);

@@ -11,7 +11,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 T = TypeVar("T", bound=Hashable)
 

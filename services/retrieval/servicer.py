@@ -8,10 +8,10 @@ import grpc
 import numpy as np
 
 from docent.v1 import retrieval_pb2, retrieval_pb2_grpc
+from docentlib.errors import InvalidInput, Unavailable
 from services.retrieval.core import RetrievalCore
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.types import ChunkRecord, DocumentRecord, SearchMode
-from services.runtime.errors import InvalidInput, Unavailable
 
 _MODES = {
     retrieval_pb2.SEARCH_MODE_UNSPECIFIED: SearchMode.HYBRID,

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from docentlib.errors import InvalidInput
 from services.retrieval.types import DocumentRecord, SearchMode
-from services.runtime.errors import InvalidInput
 
 
 def as_vector(vector: object, dim: int, what: str = "vector") -> np.ndarray:

@@ -29,8 +29,8 @@ from docent.v1 import (
     retrieval_pb2,
     retrieval_pb2_grpc,
 )
+from docentlib.errors import DocentError, InvalidInput, NotFound
 from services.runtime.context import REQUEST_ID_HEADER, get_request_id
-from services.runtime.errors import DocentError, InvalidInput, NotFound
 from services.runtime.resilience import (
     UNHEALTHY,
     CircuitBreaker,

@@ -15,8 +15,8 @@ from typing import Any
 
 import grpc
 
+from docentlib.errors import DocentError
 from services.runtime.context import REQUEST_ID_HEADER, new_request_id, set_request_id
-from services.runtime.errors import DocentError
 from services.runtime.metrics import RpcMetrics
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from typing import TypeVar
 import grpc
 from prometheus_client import Counter, Gauge
 
-from services.runtime.errors import DocentError
+from docentlib.errors import DocentError
 
 T = TypeVar("T")
 

@@ -67,7 +67,7 @@ def ingested(stack: Stack, k8s_docs: Path, tmp_path_factory: pytest.TempPathFact
     for page in sorted(k8s_docs.glob("concepts/workloads/controllers/*.md"))[:8]:
         (corpus / page.name).symlink_to(page)
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "ingest", str(corpus),
+        [sys.executable, "-m", "docent_cli.main", "ingest", str(corpus),
          "--embedding", stack.grpc_address("embedding"),
          "--retrieval", stack.grpc_address("retrieval")],
         cwd=REPO, capture_output=True, text=True, timeout=600,

@@ -66,7 +66,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     log = home / "docent-up.log"
     env = dict(os.environ, DOCENT_GATEWAY_REQUEST_TIMEOUT_S="60")
     cmd = [
-        sys.executable, "-m", "services.cli.main", "up",
+        sys.executable, "-m", "docent_cli.main", "up",
         "--home", str(home),
         "--grpc-base-port", str(grpc_base),
         "--metrics-base-port", str(metrics_base),

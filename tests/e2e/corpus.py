@@ -27,7 +27,7 @@ def link_corpus(k8s_docs: Path, root: Path) -> Path:
 def ingest(stack: Stack, root: Path) -> dict:
     """``docent ingest --json`` into the stack (unchanged pages are skipped, so it is cheap)."""
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "ingest", str(root), "--json",
+        [sys.executable, "-m", "docent_cli.main", "ingest", str(root), "--json",
          "--embedding", stack.grpc_address("embedding"),
          "--retrieval", stack.grpc_address("retrieval")],
         cwd=REPO, capture_output=True, text=True, timeout=900,

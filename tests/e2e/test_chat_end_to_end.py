@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cli.chat import parse_sse
+from docentlib.gateway_client import parse_sse
 from tests.conftest import REPO
 from tests.e2e.conftest import GRPC_SERVICES, Stack
 
@@ -37,7 +37,7 @@ def corpus(k8s_docs: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _docent(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "services.cli.main", *args],
+        [sys.executable, "-m", "docent_cli.main", *args],
         cwd=REPO, capture_output=True, text=True, timeout=timeout,
     )  # fmt: skip
 

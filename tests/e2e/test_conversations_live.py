@@ -71,7 +71,7 @@ def test_conversations_belong_to_their_key_on_the_live_gateway(stack: Stack) -> 
     try:
         for name in ("alice", "bob"):
             made = subprocess.run(
-                [sys.executable, "-m", "services.cli.main", "keys", "create", "--name", name,
+                [sys.executable, "-m", "docent_cli.main", "keys", "create", "--name", name,
                  "--json"],
                 cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
             )  # fmt: skip
@@ -93,7 +93,7 @@ def test_conversations_belong_to_their_key_on_the_live_gateway(stack: Stack) -> 
     finally:
         for key in keys:
             subprocess.run(
-                [sys.executable, "-m", "services.cli.main", "keys", "revoke", key["id"]],
+                [sys.executable, "-m", "docent_cli.main", "keys", "revoke", key["id"]],
                 cwd=REPO, env=env, capture_output=True, timeout=60, check=True,
             )  # fmt: skip
         time.sleep(1.5)  # the gateway trusts "a key exists" for one second

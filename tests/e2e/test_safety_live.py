@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.cli.chat import parse_sse
+from docentlib.gateway_client import parse_sse
 from tests.conftest import REPO, free_port
 from tests.e2e.conftest import GRPC_SERVICES, Stack
 from tests.e2e.corpus import ingest, link_corpus
@@ -50,7 +50,7 @@ def _eval(url: str, folder: Path) -> tuple[dict, str]:
     output moderation is shown by the echo tests below.
     """
     result = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "eval", "safety",
+        [sys.executable, "-m", "docent_cli.main", "eval", "safety",
          "--harmful", str(folder / "harmful.jsonl"), "--benign", str(folder / "benign.jsonl"),
          "--injection", str(folder / "injection.jsonl"),
          "--out-of-scope", str(folder / "out_of_scope.jsonl"),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from docentlib.errors import InvalidInput
+from docentlib.precision import resolve_dtype
 from services.embedding.core import Embedder
 from services.embedding.settings import EmbeddingSettings
-from services.runtime.errors import InvalidInput
-from services.runtime.precision import resolve_dtype
 
 
 @pytest.fixture(scope="session")

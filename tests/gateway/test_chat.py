@@ -10,11 +10,11 @@ import httpx
 import uvicorn
 from prometheus_client import REGISTRY
 
-from services.cli.chat import parse_sse
+from docentlib.gateway_client import parse_sse
+from docentlib.ranking import blend_rerank
 from services.gateway.app import create_app
 from services.gateway.pipeline import ChatPipeline
 from services.gateway.schemas import ChatRequest
-from services.runtime.ranking import blend_rerank
 from tests.conftest import free_port
 from tests.gateway.conftest import serving
 from tests.gateway.fakes import Script

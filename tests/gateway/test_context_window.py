@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from docentlib.errors import InvalidInput
 from services.gateway.context_window import fit_prompt
 from services.gateway.prompt import Passage
 from services.generation.engines.transformers_engine import TransformersEngine
@@ -14,7 +15,6 @@ from services.generation.servicer import GenerationServicer
 from services.generation.settings import GenerationSettings
 from services.runtime import server as runtime_server
 from services.runtime.clients import Endpoint, GenerationClient
-from services.runtime.errors import InvalidInput
 
 WINDOW = 512
 QUESTION = "How do I roll back a Deployment?"

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import redis
 
+from docentlib.errors import NotFound
 from services.gateway.conversations import ConversationStore, new_conversation_id
 from services.gateway.schemas import CONVERSATION_ID_PATTERN
 from services.gateway.stores.redis_conversations import RedisConversationStore
 from services.gateway.stores.sqlite_conversations import SqliteConversationStore
-from services.runtime.errors import NotFound
 
 
 def make_store(kind: str, tmp_path: Path, redis_url: str, ttl_s: float) -> ConversationStore:

@@ -11,7 +11,7 @@ import json
 
 from prometheus_client import REGISTRY
 
-from services.cli.chat import parse_sse
+from docentlib.gateway_client import parse_sse
 from services.gateway.app import create_app
 from services.gateway.prompt import system_prompt
 from services.gateway.safety import INJECTION_REFUSAL, LeakDetector, refusal_for

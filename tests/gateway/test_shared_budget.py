@@ -72,7 +72,7 @@ def gateways(shared_env: dict[str, str], tmp_path: Path) -> Iterator[list[str]]:
 def _create_key(env: dict[str, str], name: str, rpm: int) -> str:
     """``docent keys create`` against the same Redis (what an operator would run)."""
     created = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "keys", "create", "--name", name,
+        [sys.executable, "-m", "docent_cli.main", "keys", "create", "--name", name,
          "--rpm", str(rpm), "--json"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip

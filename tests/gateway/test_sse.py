@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from services.cli.chat import parse_sse
+from docentlib.gateway_client import parse_sse
 from services.gateway.sse import format_comment, format_event, with_heartbeats
 
 

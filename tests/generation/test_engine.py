@@ -8,9 +8,9 @@ import time
 import pytest
 from transformers import AutoTokenizer
 
+from docentlib.errors import InvalidInput
 from services.generation.engines.base import ChatMessage, Engine, Finish, SamplingParams
 from services.generation.engines.transformers_engine import TransformersEngine
-from services.runtime.errors import InvalidInput
 from tests.generation.conftest import collect, text_of
 
 PARIS = [ChatMessage("user", "Write a short paragraph about Paris and its cafés.")]

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.generation.engines.base import ChatMessage, SamplingParams
 from services.generation.engines.transformers_engine import TransformersEngine
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 from tests.generation.conftest import collect, text_of
 
 CHAT = [ChatMessage("user", "Name a colour.")]

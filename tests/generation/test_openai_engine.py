@@ -15,11 +15,11 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from docentlib.errors import InvalidInput, Unavailable
+from docentlib.model_store import resolve_llm
 from services.generation.engines.base import ChatMessage, Engine, Finish, SamplingParams
 from services.generation.engines.openai_engine import OpenAIEngine
-from services.generation.model_store import resolve_model
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 from tests.conftest import free_port
 from tests.generation.conftest import collect, text_of
 from tests.generation.vllm_support import SERVE_MODULE, require_vllm_env
@@ -31,7 +31,7 @@ PARIS = [ChatMessage("user", "Write a short paragraph about Paris and its cafés
 def vllm_server(generation_settings: GenerationSettings, tmp_path_factory) -> Iterator[str]:
     """vLLM's OpenAI server (`vllm serve`) with the converted SmolLM2 on loopback; its /v1 URL."""
     python = require_vllm_env()
-    model = resolve_model(generation_settings).path
+    model = resolve_llm(generation_settings).path
     port = free_port()
     log = tmp_path_factory.mktemp("vllm-serve") / "serve.log"
     env = {**os.environ, "VLLM_CPU_KVCACHE_SPACE": "1"}
@@ -92,7 +92,7 @@ async def test_streams_with_usage_and_exact_counts(remote, generation_settings) 
     deltas, finish = await collect(remote, PARIS, SamplingParams(max_tokens=24))
     assert len(deltas) >= 10 and text_of(deltas).strip()
     assert finish.reason == "length" and finish.completion_tokens == 24
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(generation_settings).path)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_llm(generation_settings).path)
     chat = [{"role": m.role, "content": m.content} for m in PARIS]
     ids = tokenizer.apply_chat_template(
         chat, add_generation_prompt=True, tokenize=True, return_dict=False

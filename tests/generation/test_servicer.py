@@ -9,11 +9,11 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from docent.v1 import generation_pb2
+from docentlib.errors import InvalidInput
 from services.generation.servicer import GenerationServicer
 from services.generation.settings import GenerationSettings
 from services.runtime import server as runtime_server
 from services.runtime.clients import Endpoint, GenerationClient
-from services.runtime.errors import InvalidInput
 
 CHAT = [("user", "Name three colours.")]
 

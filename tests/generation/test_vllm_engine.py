@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
+from docentlib.errors import InvalidInput
 from services.generation.engines.base import ChatMessage, Engine, Finish, SamplingParams
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput
 from tests.generation.conftest import collect, text_of
 from tests.generation.vllm_support import require_vllm_env
 
@@ -65,9 +65,9 @@ async def test_eight_concurrent_greedy_streams_equal_each_run_alone(vllm_engine)
 async def test_count_tokens_matches_the_chat_template(vllm_engine, generation_settings) -> None:
     from transformers import AutoTokenizer
 
-    from services.generation.model_store import resolve_model
+    from docentlib.model_store import resolve_llm
 
-    tokenizer = AutoTokenizer.from_pretrained(resolve_model(generation_settings).path)
+    tokenizer = AutoTokenizer.from_pretrained(resolve_llm(generation_settings).path)
     chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
     ids = tokenizer.apply_chat_template(
         chat, add_generation_prompt=True, tokenize=True, return_dict=False

@@ -12,18 +12,18 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
+from docentlib.documents.discovery import DEFAULT_SUFFIXES, discover, load_document
+from docentlib.documents.parsers import SUFFIXES, parse_bytes
+from docentlib.documents.parsers.registry import parser_for
+from docentlib.errors import InvalidInput
 from services.embedding.servicer import EmbeddingServicer
 from services.embedding.settings import EmbeddingSettings
-from services.ingestion.discovery import DEFAULT_SUFFIXES, discover, load_document
 from services.ingestion.ingest import Ingestor
-from services.ingestion.parsers import SUFFIXES, parse_bytes
-from services.ingestion.parsers.registry import parser_for
 from services.ingestion.settings import IngestSettings
 from services.retrieval.servicer import RetrievalServicer
 from services.retrieval.settings import RetrievalSettings
 from services.runtime import server as runtime_server
-from services.runtime.errors import InvalidInput
-from tests.ingestion.pdfs import make_pdf
+from tests.docentlib.documents.pdfs import make_pdf
 
 FILES: dict[str, bytes] = {
     "guide.md": b"---\ntitle: Markdown guide\n---\n# Markdown guide\n\nDeployments roll out.\n",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.moderation.core import Direction, Moderator, build_backend
 from services.moderation.settings import ModerationSettings
-from services.runtime.errors import InvalidInput
 
 
 @pytest.fixture(scope="module")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.moderation.core import Moderator, build_backend
 from services.moderation.detectors import relevance
 from services.moderation.settings import ModerationSettings
-from services.runtime.errors import InvalidInput
 
 
 def test_relevance_combines_what_is_known() -> None:

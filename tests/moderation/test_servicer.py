@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.moderation.servicer import ModerationServicer
 from services.moderation.settings import ModerationSettings
 from services.runtime import server as runtime_server
 from services.runtime.clients import Endpoint, ModerationClient
-from services.runtime.errors import InvalidInput
 
 
 @pytest.fixture(scope="module")

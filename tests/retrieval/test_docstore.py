@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.retrieval.docstore import DocStore
 from services.retrieval.types import DocumentInfo
-from services.runtime.errors import InvalidInput
 from tests.retrieval.helpers import make_doc, unit
 
 

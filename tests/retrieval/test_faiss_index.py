@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.retrieval.dense.faiss_index import FaissIndex
-from services.runtime.errors import InvalidInput
 from tests.retrieval.helpers import DIM, unit
 
 

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
+from docentlib.errors import InvalidInput
 from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
-from services.runtime.errors import InvalidInput
 
 
 def _scores(fused) -> dict:

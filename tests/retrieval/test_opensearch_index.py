@@ -17,12 +17,12 @@ import time
 import pytest
 from pydantic import ValidationError
 
+from docentlib.errors import Unavailable
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse import build_sparse_index
 from services.retrieval.sparse import opensearch_bodies as bodies
 from services.retrieval.sparse.opensearch_index import OpenSearchIndex, redact
 from services.retrieval.sparse.tantivy_index import TantivyIndex
-from services.runtime.errors import Unavailable
 from tests.conftest import free_port
 from tests.retrieval.helpers import NASTY_QUERIES
 from tests.retrieval.opensearch_wire import SHARDS, Reply, WireServer, start

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from services.retrieval.sparse.tantivy_index import TantivyIndex, query_terms
+from docentlib.bm25 import query_terms
+from services.retrieval.sparse.tantivy_index import TantivyIndex
 from tests.retrieval.helpers import NASTY_QUERIES
 
 ENTRIES = [

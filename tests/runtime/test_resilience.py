@@ -12,8 +12,8 @@ import pytest
 from prometheus_client import REGISTRY
 
 from docent.v1 import reranking_pb2, reranking_pb2_grpc
+from docentlib.errors import InvalidInput
 from services.runtime.clients import DependencyError, Endpoint, RerankingClient
-from services.runtime.errors import InvalidInput
 from services.runtime.resilience import CircuitBreaker, CircuitOpen, RetryPolicy, State
 from tests.conftest import free_port
 

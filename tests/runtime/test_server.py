@@ -11,10 +11,10 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from prometheus_client import REGISTRY
 
 from docent.v1 import reranking_pb2, reranking_pb2_grpc
+from docentlib.errors import InvalidInput
 from services.runtime import server as runtime_server
 from services.runtime.clients import DependencyError, Endpoint, RerankingClient
 from services.runtime.context import get_request_id, set_request_id
-from services.runtime.errors import InvalidInput
 from services.runtime.settings import ServiceSettings
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from docent_cli.main import app
 from docent_training.common.config import load_config
 from docent_training.common.data import (
     IGNORE,
@@ -17,8 +18,7 @@ from docent_training.common.data import (
     load_sft,
     to_messages,
 )
-from services.cli.main import app
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 runner = CliRunner()
 

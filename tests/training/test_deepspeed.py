@@ -35,7 +35,7 @@ def test_zero2_on_cpu_takes_optimizer_steps(smollm2_path: Path, tmp_path: Path) 
     )  # fmt: skip
     env = {**os.environ, "DS_ACCELERATOR": "cpu", "TOKENIZERS_PARALLELISM": "false"}
     run = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "train", "sft", "--config", str(config),
+        [sys.executable, "-m", "docent_cli.main", "train", "sft", "--config", str(config),
          "--no-progress"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from docent_cli.main import app
 from docent_training.jobs import JobSpec, render
-from services.cli.main import app
 from tests.conftest import free_port
 from tests.deploy.chart import KUBE_VERSIONS
 

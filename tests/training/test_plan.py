@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
+from docent_cli.main import app
 from docent_training.plan import PlanInput, fitted_loss, plan, zero_states_gb
-from services.cli.main import app
 
 runner = CliRunner()
 

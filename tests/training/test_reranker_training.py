@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from docent_cli.main import app
 from docent_training.reranker.data import labelled_groups, self_supervised_groups
 from docent_training.reranker.train import RerankerTrainConfig, _group_loss
-from services.cli.main import app
-from services.ingestion.tokens import TokenCounter
+from docentlib.chunking.tokens import TokenCounter
+from docentlib.maxsim import HEAD_FILE
 from services.reranking.core import Reranker
 from services.reranking.servicer import RerankingServicer
 from services.reranking.settings import RerankingSettings
-from services.runtime.maxsim import HEAD_FILE
-from tests.cli.test_eval_retrieval import write_corpus
+from tests.docent_cli.test_eval_retrieval import write_corpus
 
 runner = CliRunner()
 
@@ -164,7 +164,7 @@ def test_the_linear_head_trains_a_plain_cross_encoder(corpus: Path, tmp_path: Pa
 
 
 def test_config_rejects_nonsense() -> None:
-    from services.runtime.errors import InvalidInput
+    from docentlib.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
         RerankerTrainConfig(learning_rate=5.0)

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from docent_cli.main import app
 from docent_training.common.config import load_config
 from docent_training.common.loop import Interrupted
 from docent_training.common.metrics import read_metrics
 from docent_training.dpo import train_dpo
 from docent_training.evaluate import exact_match, generate, load_lm
-from services.cli.main import app
 from tests.training.conftest import write_config
 from tests.training.toy_data import qa_eval, write_dpo, write_sft
 

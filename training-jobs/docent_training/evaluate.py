@@ -23,7 +23,7 @@ from docent_training.common.data import prompt_messages, read_records
 from docent_training.common.modeling import resolve_base
 from docent_training.losses import completion_logps
 from docent_training.merge import adapter_base
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 JUDGES = ("exact-match", "dpo-reward")
 

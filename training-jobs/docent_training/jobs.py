@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from services.runtime.errors import InvalidInput, Unavailable
+from docentlib.errors import InvalidInput, Unavailable
 
 KINDS = ("sft", "dpo", "reranker")
 CONFIG_MOUNT = "/etc/docent/train"
@@ -124,7 +124,7 @@ def command(spec: JobSpec) -> list[str]:
             "--master_addr=$(MASTER_ADDR)",
             "--master_port=$(MASTER_PORT)",
         ]
-    return [*launch, "-m", "services.cli.main", *cli]
+    return [*launch, "-m", "docent_cli.main", *cli]
 
 
 def _job(spec: JobSpec, labels: dict[str, str]) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from docent_training.common.checkpoint import publish_dir
 from docent_training.common.modeling import resolve_base
-from services.runtime.errors import InvalidInput, Unavailable
+from docentlib.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -8,11 +8,11 @@ from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
+from docentlib.errors import NotFound
 from services.gateway.auth import AUTH_ERRORS, IngestCaller
 from services.gateway.documents import DocumentJobs, Job, UnsupportedDocument
 from services.gateway.schemas import ErrorBody
 from services.runtime.clients import RetrievalClient
-from services.runtime.errors import NotFound
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 _ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 415, 422, 500, 503)}

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
+from docentlib.errors import NotFound
 from services.gateway.auth import AUTH_ERRORS, ChatCaller, metered
 from services.gateway.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
 from services.gateway.events import ErrorEvent
@@ -32,7 +33,6 @@ from services.gateway.prompt import Message
 from services.gateway.routes.chat import SSE_HEADERS, EventStreamResponse
 from services.gateway.schemas import ChatRequest
 from services.gateway.sse import with_heartbeats
-from services.runtime.errors import NotFound
 
 router = APIRouter(tags=["openai"])
 

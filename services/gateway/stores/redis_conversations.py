@@ -16,6 +16,7 @@ import json
 import time
 from typing import Any
 
+from docentlib.errors import NotFound
 from services.gateway.conversations import (
     Conversation,
     ConversationInfo,
@@ -27,7 +28,6 @@ from services.gateway.conversations import (
     trim_to_user_start,
 )
 from services.gateway.stores.redis_conn import PREFIX
-from services.runtime.errors import NotFound
 
 
 def _meta(conversation_id: str) -> str:

@@ -10,9 +10,9 @@ import time
 from dataclasses import asdict
 from typing import Any
 
+from docentlib.errors import InvalidInput, NotFound
 from services.gateway.apikeys import ApiKey, check_scopes, hash_secret, new_token
 from services.gateway.stores.redis_conn import PREFIX
-from services.runtime.errors import InvalidInput, NotFound
 
 KEYS = f"{PREFIX}:{{keys}}:records"
 BY_HASH = f"{PREFIX}:{{keys}}:by_hash"

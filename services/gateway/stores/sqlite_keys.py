@@ -8,8 +8,8 @@ import threading
 import time
 from pathlib import Path
 
+from docentlib.errors import InvalidInput, NotFound
 from services.gateway.apikeys import ApiKey, check_scopes, hash_secret, new_token
-from services.runtime.errors import InvalidInput, NotFound
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (

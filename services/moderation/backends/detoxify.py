@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from services.runtime.errors import Unavailable
+from docentlib.errors import Unavailable
 
 # Detoxify's label names differ between checkpoints; these are the names we report.
 _RENAME = {

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from docentlib.bm25 import body_text, query_terms
 from services.retrieval.sparse.base import SparseEntry
-from services.retrieval.sparse.tantivy_index import body_text, query_terms
 
 # Bump when the mapping below changes: an index with another version is deleted and recreated
 # (only an index whose _meta says docent created it; any other index is never touched).

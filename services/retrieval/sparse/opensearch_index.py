@@ -30,10 +30,10 @@ from opensearchpy.exceptions import (
 from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 
+from docentlib.errors import Unavailable
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse import opensearch_bodies as bodies
 from services.retrieval.sparse.base import SparseEntry
-from services.runtime.errors import Unavailable
 from services.runtime.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)

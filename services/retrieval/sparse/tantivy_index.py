@@ -9,59 +9,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import shutil
 from pathlib import Path
 
 import tantivy
 
+from docentlib.bm25 import body_text, query_terms
 from services.retrieval.atomic import atomic_write_json
 from services.retrieval.sparse.base import SparseEntry
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2  # bump when the schema below changes: the index is then wiped and rebuilt
-_WORD = re.compile(r"[^\W_]+")
-_MAX_TERMS = 64  # a pasted page must not become a thousand-clause query
-# Lucene's English stop words. Dropping them from queries (not from the index) keeps "the" and
-# "of" from adding noise to an OR query: +0.002 nDCG@10 on SciFact, and shorter posting scans.
-STOPWORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "for",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "such",
-        "that",
-        "the",
-        "their",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "will",
-        "with",
-    ]
-)
 _FIELDS = ["body"]
 
 
@@ -74,19 +33,6 @@ def _schema() -> tantivy.Schema:
     # 0.621 nDCG@10 against 0.687 for one field (BM25 length normalisation works per field).
     builder.add_text_field("body", stored=False, tokenizer_name="en_stem")
     return builder.build()
-
-
-def body_text(text: str, title: str, heading_path: tuple[str, ...] | list[str]) -> str:
-    """What BM25 sees of a chunk: its title and headings give context the text leaves out."""
-    return "\n".join(part for part in (title, " / ".join(heading_path), text) if part)
-
-
-def query_terms(query: str) -> list[str]:
-    """The words of ``query``: lower-cased, de-duplicated, stop words dropped unless nothing else
-    is left ("to be or not to be" still searches), at most ``_MAX_TERMS``."""
-    words = list(dict.fromkeys(w.lower() for w in _WORD.findall(query)))
-    content = [w for w in words if w not in STOPWORDS]
-    return (content or words)[:_MAX_TERMS]
 
 
 class TantivyIndex:

@@ -13,9 +13,9 @@ import pytest
 import torch
 from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
+from docentlib.errors import Unavailable
 from services.moderation.core import build_backend
 from services.moderation.settings import ModerationSettings
-from services.runtime.errors import Unavailable
 
 CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
 WORDS = ["you", "are", "an", "idiot", "hello", "pod", "what", "is", "a", "the"]

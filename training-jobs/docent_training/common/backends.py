@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from docent_training.common.config import TrainingConfig
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from services.runtime.errors import InvalidInput
+from docentlib.errors import InvalidInput
 
 IGNORE = -100
 

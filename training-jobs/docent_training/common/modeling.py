@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from docent_training.common.config import JobConfig, QuantizationConfig
-from services.runtime.errors import InvalidInput, Unavailable
+from docentlib.errors import InvalidInput, Unavailable
+from services.runtime.settings import default_data_root
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +30,29 @@ class Loaded:
 
 def resolve_base(name_or_path: str, cache_dir: Path | None = None) -> Path:
     """A Hugging Face folder for ``name_or_path``; a packaged GGUF is converted once and cached."""
-    from services.generation.model_store import PACKAGED_GGUF, resolve_model
-    from services.generation.settings import GenerationSettings
+    from docentlib.model_store import PACKAGED_GGUF, resolve_llm
 
     path = Path(name_or_path).expanduser()
     if name_or_path not in PACKAGED_GGUF and (path / "config.json").is_file():
         return path
     if name_or_path not in PACKAGED_GGUF and not path.exists():
         raise InvalidInput(f"model {name_or_path!r} is neither a packaged model nor a folder")
-    settings = GenerationSettings(model=name_or_path, model_cache_dir=cache_dir)
-    return resolve_model(settings).path
+    # The same cache the generation service converts into, so a GGUF is converted once.
+    cache = cache_dir or default_data_root() / "generation" / "models"
+    return resolve_llm(_BaseModel(name_or_path, None, cache)).path
+
+
+@dataclass
+class _BaseModel:
+    """The base model as :func:`docentlib.model_store.resolve_llm` takes it."""
+
+    model: str
+    gguf_file: str | None
+    cache_dir: Path
+
+    def resolved_model_cache_dir(self) -> Path:
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        return self.cache_dir
 
 
 def attention_implementation(forced: str | None = None) -> str:

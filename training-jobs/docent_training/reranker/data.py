@@ -24,12 +24,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from services.evaluation.datasets import Corpus, load_qrels, load_queries
-from services.ingestion.semantic import SemanticChunker
-from services.ingestion.tokens import TokenCounter
+from docentlib.chunking.semantic import SemanticChunker
+from docentlib.chunking.tokens import TokenCounter
+from docentlib.datasets import Corpus, load_qrels, load_queries
+from docentlib.errors import InvalidInput
+from docentlib.passages import rerank_text
 from services.retrieval.sparse.tantivy_index import TantivyIndex
-from services.runtime.errors import InvalidInput
-from services.runtime.ranking import rerank_text
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 
@@ -38,7 +38,7 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 class Passage:
     key: str  # document id (BEIR) or chunk id (folder)
     doc: str  # the document it belongs to: negatives never come from the positive's document
-    text: str  # what the cross-encoder reads (see services.runtime.ranking.rerank_text)
+    text: str  # what the cross-encoder reads (see docentlib.ranking.rerank_text)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Fine-tune a cross-encoder with a listwise loss over (positive + hard negatives) groups.
 
 The backbone is the packaged all-MiniLM-L6-v2 (a BERT encoder). Its head is, by default, the
-MaxSim late-interaction head of :mod:`services.runtime.maxsim` (no new weights, so the model
+MaxSim late-interaction head of :mod:`docentlib.maxsim` (no new weights, so the model
 ranks well from step 0 and a few hundred queries improve it); ``head="linear"`` is the
 classic fresh one-logit head of a sentence-transformers CrossEncoder. Each step scores
 ``batch_queries`` groups of ``1 + negatives`` pairs and minimises the softmax cross-entropy
@@ -28,10 +28,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from docent_training.reranker.data import Group
-from services.runtime.errors import InvalidInput
-from services.runtime.maxsim import MaxSimCrossEncoder
-from services.runtime.models import resolve_model
-from services.runtime.precision import resolve_dtype
+from docentlib.errors import InvalidInput
+from docentlib.maxsim import MaxSimCrossEncoder
+from docentlib.models import resolve_model
+from docentlib.precision import resolve_dtype
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class RerankerTrainConfig:
     max_steps: int | None = None
     seed: int = 0
     bf16: str = "auto"  # auto | on | off
-    head: str = "maxsim"  # maxsim (late interaction, see services.runtime.maxsim) | linear
+    head: str = "maxsim"  # maxsim (late interaction, see docentlib.maxsim) | linear
     initial_scale: float = 20.0  # maxsim: softmax temperature of scores in [-1, 1], learned
 
     def __post_init__(self) -> None:

@@ -1,0 +1,1 @@
+"""Evaluators: retrieval quality in process, safety against a running gateway."""

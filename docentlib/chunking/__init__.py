@@ -1,0 +1,1 @@
+"""Chunking: sections, token bounds from the embedding tokenizer, semantic cuts."""

@@ -1,0 +1,1 @@
+"""Documents: discovery of files, the parsers that turn each format into markdown-shaped text."""

@@ -1,1 +1,0 @@
-"""Offline evaluation: datasets (BEIR or a folder), metrics, and the retrieval evaluator."""
