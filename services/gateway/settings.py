@@ -146,11 +146,6 @@ class GatewaySettings(BaseSettings):
         ge=3,
         description="Consecutive words of the system prompt in the output that count as a leak.",
     )
-    debug_echo: bool = Field(
-        False,
-        description="TESTS ONLY: a message starting with '/echo ' makes the model repeat the rest "
-        "(input checks and retrieval skipped) to show output moderation cutting an answer off.",
-    )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(True, description="One JSON object per log line.")
     otlp_endpoint: str | None = Field(
