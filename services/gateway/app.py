@@ -47,6 +47,7 @@ def create_app(
         configure_tracing("gateway", settings.otlp_endpoint)
         app.state.settings = settings
         app.state.pipeline = pipeline_class.from_settings(settings)
+        app.state.pipeline.scope.start()  # calibrate the out-of-scope scale in the background
         app.state.auth = Auth.from_settings(settings)
         app.state.documents = DocumentJobs(settings)
         log.info(

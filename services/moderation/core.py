@@ -165,20 +165,35 @@ class Moderator:
             for f in findings.values()
         ]
 
-    def check_scope(self, question: str, retrieval_score: float | None) -> Verdict:
-        """``out_of_scope`` = 1 - relevance of the question to the knowledge base."""
+    def check_scope(
+        self,
+        question: str,
+        retrieval_score: float | None,
+        retrieval_relevance: float | None = None,
+    ) -> Verdict:
+        """``out_of_scope`` = 1 - relevance of the question to the knowledge base.
+
+        ``retrieval_relevance`` (the gateway's score on the corpus's own scale) decides when
+        given; a configured domain description can only widen the scope. Without it, the raw
+        ``retrieval_score`` is mixed with the description as before.
+        """
         self._validate(question, "question")
         if not question.strip():
             raise InvalidInput("question must not be empty")
         domain = None
         if self.similarity is not None and "domain" in self.similarity.matrices:
             domain = self.similarity.scores([question])[0]["domain"]
-        value = relevance(domain, retrieval_score, self.settings.scope_retrieval_weight)
+        if retrieval_relevance is not None:
+            value = max(retrieval_relevance, domain or 0.0)
+        else:
+            value = relevance(domain, retrieval_score, self.settings.scope_retrieval_weight)
         evidence = [f"relevance {value:.3f}"]
         if domain is not None:
             evidence.append(f"domain similarity {domain:.3f}")
         if retrieval_score is not None:
             evidence.append(f"top retrieval score {retrieval_score:.3f}")
+        if retrieval_relevance is not None:
+            evidence.append(f"retrieval relevance {retrieval_relevance:.3f}")
         score = round(1.0 - value, 4)
         return verdict(
             [CategoryResult("out_of_scope", score, self.settings.out_of_scope_threshold)],

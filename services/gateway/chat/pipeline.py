@@ -44,6 +44,7 @@ from services.gateway.chat.rerank import RerankGate, rerank
 from services.gateway.chat.rewrite import FollowUpRewriter
 from services.gateway.chat.safety import LeakDetector, check_context, check_input, refusal_for
 from services.gateway.chat.schemas import ChatMetadata, ChatRequest, ChatResponse, DoneData, Source
+from services.gateway.chat.scope import CorpusScope
 from services.gateway.chat.sources import attribute, citation_suffix
 from services.gateway.chat.stages import RerankStatus, StageClock
 from services.gateway.conversations.store import (
@@ -93,6 +94,7 @@ class ChatPipeline:
         self.embedding, self.retrieval, self.reranking = embedding, retrieval, reranking
         self.moderation, self.generation, self.store = moderation, generation, store
         self.rewriter = FollowUpRewriter(retrieval)
+        self.scope = CorpusScope(embedding, retrieval, settings.scope_refresh_s)
         self.rerank_gate = RerankGate(
             reranking, settings.rerank_health_ttl_s, settings.readiness_timeout_s
         )
@@ -181,7 +183,8 @@ class ChatPipeline:
         if s.check_passages:
             texts = [r.hit.text for r in ranked]
             verdict = await clock.run(
-                "context_check", check_context(self.moderation, question, texts, found.hits)
+                "context_check",
+                check_context(self.moderation, self.scope, question, texts, found.hits),
             )
             if verdict.out_of_scope:
                 return chat.refuse(

@@ -20,7 +20,7 @@ from services.runtime.clients import GenerationClient
 
 Message = tuple[str, str]  # (role, content), as GenerationClient takes them
 
-DEFAULT_DOMAIN = "Kubernetes"
+DEFAULT_DOMAIN = "the documents in this knowledge base"
 _SYSTEM_TEMPLATE = (
     "You are Docent, an assistant that answers questions about {domain}, using only the "
     "numbered sources provided in the user's message.\n"

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from docent.v1 import moderation_pb2
+from services.gateway.chat.scope import CorpusScope
 from services.gateway.metrics import INJECTED_PASSAGES, REFUSALS
 from services.runtime.clients import ModerationClient
 
@@ -102,10 +103,19 @@ class ContextVerdict:
 
 
 async def check_context(
-    moderation: ModerationClient, question: str, passages: Sequence[str], hits: Sequence[object]
+    moderation: ModerationClient,
+    scope: CorpusScope,
+    question: str,
+    passages: Sequence[str],
+    hits: Sequence[object],
 ) -> ContextVerdict:
-    """One moderation call: scope of the question, injection in each passage."""
-    reply = await moderation.check_context(question, passages, top_dense_score(hits))
+    """One moderation call: scope of the question, injection in each passage.
+
+    The question's best dense score goes with its place on this corpus's own scale
+    (:class:`~services.gateway.chat.scope.CorpusScope`), which decides scope once calibrated.
+    """
+    score = top_dense_score(hits)
+    reply = await moderation.check_context(question, passages, score, scope.relevance(score))
     injected = [
         i for i, v in enumerate(reply.passages) if v.decision == moderation_pb2.DECISION_BLOCK
     ]
