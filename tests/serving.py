@@ -33,6 +33,7 @@ class Served:
     health_before_load: str
     health_after_load: str
     probe_before_load: tuple[grpc.StatusCode, str] | None  # (code, details) of the probe RPC
+    load_error: Exception | None  # what load() raised; the server then stays NOT_SERVING
 
 
 async def rpc_status(call: Awaitable[object]) -> tuple[grpc.StatusCode, str]:
@@ -48,8 +49,9 @@ async def rpc_status(call: Awaitable[object]) -> tuple[grpc.StatusCode, str]:
 async def serve_in_process(
     settings: ServiceSettings, app: ServiceApp, probe: Probe | None = None
 ) -> AsyncIterator[Served]:
-    """Start ``app`` on a free port (NOT_SERVING), send ``probe``, load, mark SERVING when the
-    load says ready (as ``runtime.serve`` does), and stop with the runtime's drain on exit."""
+    """Start ``app`` on a free port (NOT_SERVING), send ``probe``, load, and mark it SERVING
+    only when the load says ready, as ``runtime.serve`` does (a load that raises is recorded and
+    leaves it NOT_SERVING); stop with the runtime's drain on exit."""
     settings = settings.model_copy(update={"host": "127.0.0.1", "port": 0, "metrics_port": 0})
     running = await runtime_server.start(settings, app)
     address = f"127.0.0.1:{running.port}"
@@ -57,10 +59,15 @@ async def serve_in_process(
     try:
         before = await health_status(address)
         early = await rpc_status(probe(channel)) if probe is not None else None
-        if await app.load():
+        load_error: Exception | None = None
+        try:
+            ready = await app.load()
+        except Exception as exc:
+            ready, load_error = False, exc
+        if ready:
             await runtime_server.mark_ready(running, app)
         after = await health_status(address)
-        yield Served(address, channel, before, after, early)
+        yield Served(address, channel, before, after, early, load_error)
     finally:
         await channel.close()
         await runtime_server.stop(running, app, grace=0)
