@@ -90,10 +90,12 @@ class _Client:
         self.endpoint = endpoint
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(endpoint.name)
+        try:
+            target = grpc_target(endpoint.address)
+        except ValueError as exc:
+            raise InvalidInput(f"{endpoint.name} address: {exc}") from None
         config = service_config(self._service, self._idempotent, self.retry)
-        self.channel = grpc.aio.insecure_channel(
-            grpc_target(endpoint.address), options=channel_options(config)
-        )
+        self.channel = grpc.aio.insecure_channel(target, options=channel_options(config))
         self._health = health_pb2_grpc.HealthStub(self.channel)
         self._stub = self._stub_class(self.channel)
 

@@ -18,10 +18,17 @@ from docent.v1 import (
     reranking_pb2_grpc,
     retrieval_pb2,
 )
+from docentlib.errors import InvalidInput
 from services.gateway.settings import GatewaySettings
 from services.runtime import clients
 from services.runtime.channels import channel_options, grpc_target, service_config
-from services.runtime.clients import DependencyError, Endpoint, GenerationClient, RerankingClient
+from services.runtime.clients import (
+    DependencyError,
+    EmbeddingClient,
+    Endpoint,
+    GenerationClient,
+    RerankingClient,
+)
 from services.runtime.resilience import RetryPolicy
 from services.runtime.settings import load_settings
 
@@ -61,6 +68,10 @@ class TestTarget:
     def test_bad_addresses_say_what_is_wrong(self, address: str, complaint: str) -> None:
         with pytest.raises(ValueError, match=complaint.replace("[", r"\[")):
             grpc_target(address)
+
+    async def test_a_client_refuses_a_bad_address_naming_its_dependency(self) -> None:
+        with pytest.raises(InvalidInput, match=r"embedding address: .*not IP:port"):
+            EmbeddingClient(Endpoint("embedding", "embedding-a:1,embedding-b:1", 1.0))
 
     def test_a_bad_gateway_address_stops_start_up_naming_the_variable(
         self, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
