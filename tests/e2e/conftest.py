@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.e2e.replicas import ReplicaLauncher
 
 GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation")
 
@@ -95,3 +96,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     assert code == 0, log.read_text()
     assert "stopped" in log.read_text()
+
+
+@pytest.fixture
+def replicas(tmp_path: Path) -> Iterator[ReplicaLauncher]:
+    """Start N processes of any service (``await replicas.start("retrieval", 2)``); all of
+    them are stopped (SIGTERM, then SIGKILL) when the test ends."""
+    launcher = ReplicaLauncher(tmp_path)
+    yield launcher
+    launcher.stop_all()
