@@ -273,16 +273,23 @@ class GenerationClient(_Client):
         stop: Sequence[str] = (),
         seed: int | None = None,
         adapter: str = "",
+        repetition_penalty: float | None = None,
+        no_repeat_ngram_size: int | None = None,
     ) -> AsyncIterator[generation_pb2.GenerateResponse]:
         """Stream responses; leaving the loop early cancels the RPC (and the server's work).
 
         ``adapter`` names a LoRA adapter the server serves (vllm engine); empty is the base model.
+        The repetition controls left as None take the engine's defaults.
         """
         sampling = generation_pb2.SamplingParams(
             max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=list(stop)
         )
         if seed is not None:
             sampling.seed = seed
+        if repetition_penalty is not None:
+            sampling.repetition_penalty = repetition_penalty
+        if no_repeat_ngram_size is not None:
+            sampling.no_repeat_ngram_size = no_repeat_ngram_size
         request = generation_pb2.GenerateRequest(
             messages=[generation_pb2.ChatMessage(role=r, content=c) for r, c in messages],
             sampling=sampling,

@@ -38,6 +38,8 @@ async def stream_answer(
         max_tokens=chat.max_tokens,
         temperature=chat.temperature,
         top_p=chat.top_p,
+        repetition_penalty=chat.repetition_penalty,
+        no_repeat_ngram_size=chat.no_repeat_ngram_size,
     )
     with chat.clock.stage("generation", parent=chat.trace_context) as span:
         try:

@@ -233,6 +233,8 @@ class ChatPipeline:
             max_tokens=request.max_tokens or self.settings.max_tokens,
             temperature=request.temperature,
             top_p=request.top_p,
+            repetition_penalty=request.repetition_penalty,
+            no_repeat_ngram_size=request.no_repeat_ngram_size,
             owner=owner,
             record=given is None,
             trace_context=otel_context.get_current(),

@@ -37,6 +37,8 @@ class PreparedChat:
     max_tokens: int
     temperature: float
     top_p: float = 1.0
+    repetition_penalty: float | None = None  # None: the generation engine's default
+    no_repeat_ngram_size: int | None = None
     owner: str = "anonymous"  # the API key id whose conversation this is
     record: bool = True  # store the exchange in the conversation (False: client-held history)
     trace_context: Context | None = None

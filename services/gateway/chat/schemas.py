@@ -24,6 +24,20 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, le=1024, description="Completion budget.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    repetition_penalty: float | None = Field(
+        None,
+        ge=1.0,
+        le=2.0,
+        description="Penalty on tokens the answer already used (1: off). Default: the generation "
+        "engine's (1.15 for the small CPU model, off for vLLM).",
+    )
+    no_repeat_ngram_size: int | None = Field(
+        None,
+        ge=0,
+        le=16,
+        description="Never generate an n-gram of this many tokens twice (0: off). Default: the "
+        "engine's (4 for the small CPU model; engines that cannot do it refuse a non-zero value).",
+    )
 
     @field_validator("message")
     @classmethod
