@@ -162,6 +162,13 @@ class GatewaySettings(BaseSettings):
         description="Check generated text in a sliding window before it is streamed; stop the "
         "answer and replace it with a refusal on a violation.",
     )
+    grounding: Literal["drop", "mark", "off"] = Field(
+        "drop",
+        description="The groundedness guard on the stream: sentences no passage supports are "
+        "dropped (drop) or kept and listed in metadata (mark); a repeated sentence or a loop "
+        "ends generation; with nothing supported the answer falls back to the passages' "
+        "closest sentences, cited (docs/safety.md). off: text streams as generated.",
+    )
     output_window_chars: int = Field(
         400, ge=20, le=20_000, description="Length of the sliding window of output that is checked."
     )

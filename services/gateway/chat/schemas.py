@@ -68,6 +68,27 @@ class Usage(BaseModel):
     completion_tokens: int = 0
 
 
+class Groundedness(BaseModel):
+    """What the groundedness guard did to the answer (docs/api.md)."""
+
+    mode: str = Field(description='"drop" (unsupported sentences left out) or "mark" (kept).')
+    sentences: int = Field(0, description="Sentences judged against the passages.")
+    supported: int = Field(0, description="Of those, supported by a passage.")
+    dropped: int = Field(0, description="Unsupported sentences left out of the answer.")
+    unsupported: list[str] = Field(
+        default_factory=list, description="The unsupported sentences (dropped or marked)."
+    )
+    stopped: str | None = Field(
+        None, description='"repetition" or "loop" when the guard ended a looping answer.'
+    )
+    fallback: bool = Field(
+        False, description="The answer ends with the passages' sentences closest to the question."
+    )
+    cited_by_guard: int = Field(
+        0, description="Supported sentences the guard cited because the model had not."
+    )
+
+
 class ChatMetadata(BaseModel):
     """How the answer was produced: degraded modes and refusals are reported, never hidden."""
 
@@ -102,14 +123,19 @@ class ChatMetadata(BaseModel):
     finish_reason: str | None = Field(None, description="stop, length or abort.")
     citation_mode: str = Field(
         "none",
-        description='"model" (the model wrote the [n] markers), "attributed" (the gateway '
-        'appended them from word overlap with the sources) or "none".',
+        description='"model" (the model wrote the [n] markers), "attributed" (the gateway added '
+        "them: per sentence from the passage that supports it, or at the end from word overlap "
+        'when the guard is off), "extractive" (the answer is the passages\' own sentences) or '
+        '"none".',
     )
     degraded: list[str] = Field(
         default_factory=list,
         description='Degraded modes this answer was produced in: "rerank" (fused retrieval '
         'order, the reranker was unavailable), "sparse" (dense retrieval only, the sparse index '
         "was unavailable).",
+    )
+    groundedness: Groundedness | None = Field(
+        None, description="The groundedness guard's work; null when it did not run."
     )
     retrieval_query: str | None = Field(
         None, description="What was searched: a follow-up joined with the question it refers to."
