@@ -201,18 +201,14 @@ class ChatPipeline:
                 )
             if not (ranked := chat.without_injected(ranked, verdict.injected)):
                 return chat.answer_with(NO_SAFE_SOURCES_ANSWER)
+        passages = passages_of(ranked, question, s.context_sentences)
         fitted = await clock.run(
             "prompt",
             fit_prompt(
-                self.generation,
-                question,
-                passages_of(ranked),
-                chat.history,
-                chat.max_tokens,
-                self.system,
+                self.generation, question, passages, chat.history, chat.max_tokens, self.system
             ),
         )
-        return chat.prompted(fitted, ranked, s.snippet_chars)
+        return chat.prompted(fitted, ranked, passages, s.snippet_chars)
 
     async def start(
         self,
