@@ -20,7 +20,7 @@ class ServerEvent:
 
 def parse_sse(lines: Iterator[str]) -> Iterator[ServerEvent]:
     """Server-sent events from a line iterator (``event:``/``data:`` fields, blank-line framed)."""
-    event, data = "message", []
+    event, data = "message", list[str]()
     for line in lines:
         if line == "":
             if data:

@@ -150,7 +150,7 @@ def convert_gguf(gguf: Path, dest: Path) -> None:
         gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
     # save_pretrained refuses a "quantized" model; the weights are already plain fp32 here.
-    model.hf_quantizer = None
+    model.hf_quantizer = None  # type: ignore[assignment]
     model.config.__dict__.pop("quantization_config", None)
     model.save_pretrained(dest)
     tokenizer.save_pretrained(dest)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import grpc
 
@@ -90,7 +90,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
 
     async def Generate(
         self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[generation_pb2.GenerateResponse]:
+    ) -> AsyncGenerator[generation_pb2.GenerateResponse, None]:
         engine = self._engine()
         params = self._params(request.sampling, request.adapter)
         stream = engine.stream(_messages(request.messages), params)
@@ -121,7 +121,7 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
                         ),
                     )
         finally:
-            await stream.aclose()  # a cancelled RPC stops the decode loop within one token
+            await stream.aclose()  # type: ignore[attr-defined]  # a cancelled RPC stops the decode loop within one token
 
     async def CountTokens(
         self, request: generation_pb2.CountTokensRequest, context: grpc.aio.ServicerContext

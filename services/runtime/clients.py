@@ -10,7 +10,7 @@ dependency that keeps failing is not called at all.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -275,7 +275,7 @@ class GenerationClient(_Client):
         adapter: str = "",
         repetition_penalty: float | None = None,
         no_repeat_ngram_size: int | None = None,
-    ) -> AsyncIterator[generation_pb2.GenerateResponse]:
+    ) -> AsyncGenerator[generation_pb2.GenerateResponse, None]:
         """Stream responses; leaving the loop early cancels the RPC (and the server's work).
 
         ``adapter`` names a LoRA adapter the server serves (vllm engine); empty is the base model.

@@ -31,7 +31,9 @@ SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 class ServiceApp(Protocol):
     """What a service gives the runtime: its gRPC names, registration, loading and closing."""
 
-    service_names: Sequence[str]
+    @property
+    def service_names(self) -> Sequence[str]:
+        """The gRPC services it serves (for health and reflection)."""
 
     def register(self, server: grpc.aio.Server) -> None:
         """Add the servicer(s) to ``server``."""

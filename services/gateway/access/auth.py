@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -127,7 +127,9 @@ def require(scope: str) -> Callable[[Request], Awaitable[Caller]]:
     return dependency
 
 
-async def metered(events: AsyncIterator[ChatEvent], caller: Caller) -> AsyncIterator[ChatEvent]:
+async def metered(
+    events: AsyncGenerator[ChatEvent, None], caller: Caller
+) -> AsyncGenerator[ChatEvent, None]:
     """Pass ``events`` through, charging the ``done`` event's usage to the caller's key."""
     async with aclosing(events) as source:
         async for event in source:

@@ -7,7 +7,7 @@ and traced by the chat's stage clock like every other stage.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 async def stream_answer(
     generation: GenerationClient, chat: PreparedChat
-) -> AsyncIterator[DeltaEvent | ErrorEvent]:
+) -> AsyncGenerator[DeltaEvent | ErrorEvent, None]:
     """Stream the model's text as delta events, or end with an error.
 
     Leaving early (the client went away) closes the inner stream, which cancels the gRPC call so
@@ -60,8 +60,10 @@ async def stream_answer(
         except Exception as exc:
             span.record_exception(exc)
             span.set_status(Status(StatusCode.ERROR, str(exc)))
-            is_domain = isinstance(exc, DocentError)
-            status, body = domain_error(exc) if is_domain else internal_error(exc)
+            if isinstance(exc, DocentError):
+                status, body = domain_error(exc)
+            else:
+                status, body = internal_error(exc)
             yield ErrorEvent(exc, status, body)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from enum import StrEnum
 
 import numpy as np
@@ -151,11 +151,11 @@ def complete_units(buffer: str) -> tuple[list[str], str]:
 
 
 async def grounded(
-    source: AsyncIterator[DeltaEvent | ErrorEvent],
+    source: AsyncGenerator[DeltaEvent | ErrorEvent, None],
     support: PassageSupport,
     mode: GroundingMode,
     report: GroundingReport,
-) -> AsyncIterator[DeltaEvent | ErrorEvent]:
+) -> AsyncGenerator[DeltaEvent | ErrorEvent, None]:
     """``source``'s text, released unit by unit as the guard allows (see the module docstring)."""
     watch, buffer, released = RepetitionWatch(), "", False
     try:
@@ -180,7 +180,7 @@ async def grounded(
                 yield DeltaEvent(text)
     finally:
         with contextlib.suppress(Exception):
-            await source.aclose()  # type: ignore[attr-defined]
+            await source.aclose()
     if report.supported == 0 and (fallback := support.extractive()):
         report.fallback = True
         yield DeltaEvent(("\n\n" if released else "") + fallback)

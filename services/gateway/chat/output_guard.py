@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -58,16 +58,16 @@ class _Held:
     arrived: float = field(default_factory=time.perf_counter)
 
 
-async def _anext(source: AsyncIterator[DeltaEvent | ErrorEvent]) -> DeltaEvent | ErrorEvent:
+async def _anext(source: AsyncGenerator[DeltaEvent | ErrorEvent, None]) -> DeltaEvent | ErrorEvent:
     return await anext(source)
 
 
 async def guard_stream(
-    source: AsyncIterator[DeltaEvent | ErrorEvent],
+    source: AsyncGenerator[DeltaEvent | ErrorEvent, None],
     check: WindowCheck,
     window_chars: int,
     stats: GuardStats | None = None,
-) -> AsyncIterator[DeltaEvent | ErrorEvent | ModerationEvent]:
+) -> AsyncGenerator[DeltaEvent | ErrorEvent | ModerationEvent, None]:
     """``source``'s events, each delta released only after its window was checked."""
     stats = stats if stats is not None else GuardStats()
     released_text = ""
@@ -116,7 +116,7 @@ async def guard_stream(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        await source.aclose()  # type: ignore[attr-defined]
+        await source.aclose()
 
 
 async def _timed(check: WindowCheck, window: str, stats: GuardStats) -> list[str]:
@@ -143,11 +143,11 @@ def output_check(moderation: ModerationClient, leak: LeakDetector) -> WindowChec
 
 
 async def moderated_answer(
-    stream: AsyncIterator[DeltaEvent | ErrorEvent],
+    stream: AsyncGenerator[DeltaEvent | ErrorEvent, None],
     check: WindowCheck | None,
     window_chars: int,
     chat: PreparedChat,
-) -> AsyncIterator[DeltaEvent | ErrorEvent | ModerationEvent]:
+) -> AsyncGenerator[DeltaEvent | ErrorEvent | ModerationEvent, None]:
     """Generation's events through output moderation (``check`` None: moderation is off).
 
     A violation stops generation; the answer so far (hence the stored history too) becomes the

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -74,6 +74,7 @@ from services.runtime.clients import (
 from services.runtime.context import get_request_id
 
 log = logging.getLogger(__name__)
+AnswerEvents = AsyncGenerator[DeltaEvent | ErrorEvent | ModerationEvent, None]
 AnyClient = (
     EmbeddingClient | RetrievalClient | RerankingClient | ModerationClient | GenerationClient
 )
@@ -251,7 +252,7 @@ class ChatPipeline:
             return None
         return (await self.embedding.embed([query]))[0].tolist()
 
-    async def events(self, chat: PreparedChat) -> AsyncIterator[ChatEvent]:
+    async def events(self, chat: PreparedChat) -> AsyncGenerator[ChatEvent, None]:
         """``sources``, ``delta``*, then ``done`` (or ``error``); closing it cancels generation."""
         yield SourcesEvent(chat.sources)
         if chat.canned_answer is not None:
@@ -286,10 +287,12 @@ class ChatPipeline:
 
     def answer_stream(
         self, chat: PreparedChat
-    ) -> tuple[AsyncIterator[DeltaEvent | ErrorEvent | ModerationEvent], PassageSupport | None]:
+    ) -> tuple[
+        AsyncGenerator[DeltaEvent | ErrorEvent | ModerationEvent, None], PassageSupport | None
+    ]:
         """Generation → the groundedness guard (when passages back the answer) → output
         moderation; the passage support the guard uses, to close after the stream."""
-        stream: AsyncIterator[DeltaEvent | ErrorEvent] = stream_answer(self.generation, chat)
+        stream: AsyncGenerator[DeltaEvent | ErrorEvent, None] = stream_answer(self.generation, chat)
         support, mode = None, GroundingMode(self.settings.grounding)
         if mode != GroundingMode.OFF and chat.passage_texts:
             support = PassageSupport(self.embedding, chat.question, chat.passage_texts)

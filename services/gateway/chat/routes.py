@@ -6,8 +6,9 @@ errors; once streaming, a failure is an ``error`` event that ends the stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -25,7 +26,9 @@ from services.gateway.http.sse import format_event, with_heartbeats
 router = APIRouter()
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-_ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)
+}
 
 
 class EventStreamResponse(StreamingResponse):
@@ -46,7 +49,7 @@ class EventStreamResponse(StreamingResponse):
                 await aclose()
 
 
-async def sse_frames(events: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
+async def sse_frames(events: AsyncGenerator[ChatEvent, None]) -> AsyncGenerator[bytes, None]:
     """Frame each event; an unexpected failure still ends the stream with an ``error`` event."""
     async with aclosing(events) as source:
         try:

@@ -12,6 +12,7 @@ without a sweeper; the owner index drops dead ids when it is listed.
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -70,7 +71,9 @@ class RedisConversationStore:
         pipe.pexpire(_meta(conversation_id), self._ttl_ms)
         pipe.execute()
         self._index_touch(owner, conversation_id, now)
-        return ConversationInfo(conversation_id, fields["title"], now, now, now + self.ttl_s, 0)
+        return ConversationInfo(
+            conversation_id, str(fields["title"]), now, now, now + self.ttl_s, 0
+        )
 
     def get(self, conversation_id: str, owner: str) -> Conversation:
         info = self._info(conversation_id, owner)
@@ -78,7 +81,7 @@ class RedisConversationStore:
         turns = [Turn(**json.loads(item)) for item in raw]
         return Conversation(info, turns)
 
-    def list(self, owner: str, limit: int = 50) -> list[ConversationInfo]:
+    def list(self, owner: str, limit: int = 50) -> builtins.list[ConversationInfo]:
         ids = self.redis.zrevrange(_index(owner), 0, max(limit, 1) * 2 - 1)
         found: list[ConversationInfo] = []
         for conversation_id in ids:
@@ -97,7 +100,9 @@ class RedisConversationStore:
         pipe.execute()
         self.redis.zrem(_index(owner), conversation_id)
 
-    def recent(self, conversation_id: str, owner: str, exchanges: int) -> list[tuple[str, str]]:
+    def recent(
+        self, conversation_id: str, owner: str, exchanges: int
+    ) -> builtins.list[tuple[str, str]]:
         self._info(conversation_id, owner)
         if exchanges <= 0:
             return []
@@ -105,7 +110,7 @@ class RedisConversationStore:
         turns = [json.loads(item) for item in raw]
         return trim_to_user_start([(t["role"], t["content"]) for t in turns])
 
-    def user_turns(self, conversation_id: str, owner: str, limit: int) -> list[str]:
+    def user_turns(self, conversation_id: str, owner: str, limit: int) -> builtins.list[str]:
         self._info(conversation_id, owner)
         if limit <= 0:
             return []

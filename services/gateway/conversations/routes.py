@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -13,7 +13,9 @@ from services.gateway.chat.schemas import CONVERSATION_ID_PATTERN, ErrorBody
 from services.gateway.conversations.store import Conversation, ConversationInfo, ConversationStore
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"])
-_ERRORS = {code: {"model": ErrorBody} for code in (*AUTH_ERRORS, 404, 422, 500)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (*AUTH_ERRORS, 404, 422, 500)
+}
 ConversationId = Annotated[str, Path(pattern=CONVERSATION_ID_PATTERN)]
 
 

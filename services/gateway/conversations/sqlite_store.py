@@ -6,6 +6,7 @@ Expiry is a column: expired rows are invisible at once and deleted lazily on the
 
 from __future__ import annotations
 
+import builtins
 import sqlite3
 import threading
 import time
@@ -87,7 +88,7 @@ class SqliteConversationStore:
             ).fetchall()
         return Conversation(info, [Turn(*row) for row in rows])
 
-    def list(self, owner: str, limit: int = 50) -> list[ConversationInfo]:
+    def list(self, owner: str, limit: int = 50) -> builtins.list[ConversationInfo]:
         with self._lock:
             rows = self._db.execute(
                 _INFO + "WHERE c.owner = ? AND c.expires_at > ? ORDER BY c.updated_at DESC LIMIT ?",
@@ -100,7 +101,9 @@ class SqliteConversationStore:
             self._info(conversation_id, owner)
             self._db.execute("DELETE FROM conversations WHERE id = ?", (conversation_id,))
 
-    def recent(self, conversation_id: str, owner: str, exchanges: int) -> list[tuple[str, str]]:
+    def recent(
+        self, conversation_id: str, owner: str, exchanges: int
+    ) -> builtins.list[tuple[str, str]]:
         with self._lock:
             self._info(conversation_id, owner)
             if exchanges <= 0:
@@ -112,7 +115,7 @@ class SqliteConversationStore:
             ).fetchall()
         return trim_to_user_start([(role, content) for role, content in reversed(rows)])
 
-    def user_turns(self, conversation_id: str, owner: str, limit: int) -> list[str]:
+    def user_turns(self, conversation_id: str, owner: str, limit: int) -> builtins.list[str]:
         with self._lock:
             self._info(conversation_id, owner)
             rows = self._db.execute(

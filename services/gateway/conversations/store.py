@@ -8,6 +8,7 @@ them through ``asyncio.to_thread``.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class ConversationStore(Protocol):
         """The whole conversation; :class:`NotFound` if missing, expired or not ``owner``'s."""
         ...
 
-    def list(self, owner: str, limit: int = 50) -> list[ConversationInfo]:
+    def list(self, owner: str, limit: int = 50) -> builtins.list[ConversationInfo]:
         """``owner``'s live conversations, most recently updated first."""
         ...
 
@@ -97,11 +98,13 @@ class ConversationStore(Protocol):
         """Remove it and its turns; :class:`NotFound` as for :meth:`get`."""
         ...
 
-    def recent(self, conversation_id: str, owner: str, exchanges: int) -> list[tuple[str, str]]:
+    def recent(
+        self, conversation_id: str, owner: str, exchanges: int
+    ) -> builtins.list[tuple[str, str]]:
         """The last ``exchanges`` user/assistant pairs, oldest first, starting with a user turn."""
         ...
 
-    def user_turns(self, conversation_id: str, owner: str, limit: int) -> list[str]:
+    def user_turns(self, conversation_id: str, owner: str, limit: int) -> builtins.list[str]:
         """The last ``limit`` user questions, oldest first (what a follow-up may refer to)."""
         ...
 

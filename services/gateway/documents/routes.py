@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from pydantic import BaseModel, Field
@@ -15,7 +15,9 @@ from services.gateway.documents.jobs import DocumentJobs, Job, UnsupportedDocume
 from services.runtime.clients import RetrievalClient
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-_ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 415, 422, 500, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 415, 422, 500, 503)
+}
 
 
 class JobOut(BaseModel):

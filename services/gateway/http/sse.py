@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 _EVENT_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -33,13 +33,13 @@ def format_comment(text: str = "") -> bytes:
     return "".join(f": {line}\n" for line in lines).encode() + b"\n"
 
 
-async def _next(frames: AsyncIterator[bytes]) -> bytes:
+async def _next(frames: AsyncGenerator[bytes, None]) -> bytes:
     return await anext(frames)
 
 
 async def with_heartbeats(
-    frames: AsyncIterator[bytes], interval: float, comment: str = "keep-alive"
-) -> AsyncIterator[bytes]:
+    frames: AsyncGenerator[bytes, None], interval: float, comment: str = "keep-alive"
+) -> AsyncGenerator[bytes, None]:
     """Pass ``frames`` through, adding a comment frame whenever none came for ``interval`` s.
 
     The pending ``anext`` is never cancelled by the timer (that would cancel the upstream call);

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,8 +142,8 @@ class ChunkWriter:
 
 
 async def completion_frames(
-    events: AsyncIterator[ChatEvent], completion: Completion, include_usage: bool
-) -> AsyncIterator[bytes]:
+    events: AsyncGenerator[ChatEvent, None], completion: Completion, include_usage: bool
+) -> AsyncGenerator[bytes, None]:
     """SSE ``data:`` frames of the pipeline's events; closing this closes (cancels) them."""
     writer = ChunkWriter(completion, include_usage)
     sources: list[Source] = []

@@ -83,7 +83,9 @@ def to_native(body: ChatCompletionRequest, max_chars: int) -> tuple[ChatRequest,
                 }
             ]
         )
-    history = [(m.role, m.text()) for m in body.messages[:last] if m.role in ("user", "assistant")]
+    history: list[Message] = [
+        (m.role, m.text()) for m in body.messages[:last] if m.role in ("user", "assistant")
+    ]
     try:
         native = ChatRequest(
             message=question,
