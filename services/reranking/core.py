@@ -9,6 +9,7 @@ from pathlib import Path
 
 from docentlib.errors import InvalidInput
 from docentlib.maxsim import MaxSimCrossEncoder, head_of
+from docentlib.models import resolve_model
 from docentlib.precision import resolve_dtype
 from services.reranking.settings import RerankingSettings
 
@@ -42,14 +43,11 @@ class Reranker:
 
     @classmethod
     def load(cls, settings: RerankingSettings) -> Reranker | None:
-        """The cross-encoder at the configured path, or None when none has been trained yet."""
+        """The cross-encoder at the configured path; else ``default_model`` with the MaxSim
+        head (ranks without training); None when neither is there."""
         path = settings.resolved_model_path()
         if not has_model(path):
-            log.warning(
-                "no cross-encoder found; staying NOT_SERVING (train one: docent train reranker)",
-                extra={"model_path": str(path)},
-            )
-            return None
+            return cls._load_default(settings, path)
         import torch
 
         if settings.threads:
@@ -68,6 +66,26 @@ class Reranker:
             )
         log.info("cross-encoder loaded", extra={"model_path": str(path), "head": head})
         return cls(model, path.name, settings)
+
+    @classmethod
+    def _load_default(cls, settings: RerankingSettings, trained: Path) -> Reranker | None:
+        if not settings.default_model:
+            log.warning(
+                "no cross-encoder found; staying NOT_SERVING (train one: docent train reranker)",
+                extra={"model_path": str(trained)},
+            )
+            return None
+        import torch
+
+        if settings.threads:
+            torch.set_num_threads(settings.threads)
+        path = resolve_model(settings.default_model)
+        model = MaxSimCrossEncoder.load(path, settings.max_length, settings.device)
+        log.info(
+            "no trained cross-encoder; serving the default model with the MaxSim head",
+            extra={"model_path": str(trained), "default_model": settings.default_model},
+        )
+        return cls(model, f"{Path(settings.default_model).name}+maxsim", settings)
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
         """Relevance of each passage to ``query`` (higher is better), in input order."""
