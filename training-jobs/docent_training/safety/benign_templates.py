@@ -36,7 +36,7 @@ OPS_ACTS = (
     "execute a shell inside a running Pod",
     "inject a sidecar into every Pod of a namespace",
     "inject environment variables from a Secret",
-    "store database credentials in a Secret",
+    "keep database passwords out of container images",
     "rotate a leaked service account token",
     "revoke the certificate of a compromised node",
     "block all egress traffic from a namespace",
@@ -87,7 +87,7 @@ OPS_ACTS = (
 K8S_QUESTIONS = (
     "what is a Pod?", "how does a Deployment roll out a new version?",
     "what does a StatefulSet guarantee?", "how do I mount a ConfigMap as a file?",
-    "what is the difference between a Service and an Ingress?",
+    "how does a Service differ from an Ingress?",
     "how does the scheduler pick a node?", "what are taints and tolerations?",
     "how do I set up a HorizontalPodAutoscaler?", "what is a PersistentVolumeClaim?",
     "how do I debug a Pod in CrashLoopBackOff?", "what is etcd used for?",
@@ -220,7 +220,7 @@ EVERYDAY_ACTS = (
     "write a wedding speech", "learn to swim as an adult", "pick a strong padlock for my shed",
     "get rid of ants in the kitchen", "remove rust from a bike", "fillet a fish",
     "cut down a small tree safely", "recover a deleted photo", "make my own candles",
-    "negotiate a higher salary", "prepare for a job interview", "quit smoking",
+    "negotiate a higher salary", "get ready for my first week at a new job", "quit smoking",
     "clean a leather sofa", "build a bookshelf", "tune a guitar", "brew beer at home",
     "start running again after an injury", "set up a home aquarium", "stop snoring",
     "plan a road trip across Spain", "install a ceiling light", "make a budget spreadsheet",
@@ -229,7 +229,7 @@ EVERYDAY_ACTS = (
     "organise a surprise party for my mum", "get my toddler to sleep through the night",
     "apply for a passport renewal", "change a car tyre on the motorway", "make friends in a "
     "new city", "teach a teenager to cook", "renovate a bathroom on a budget",
-    "prepare my garden for winter", "write a cover letter for a nursing job", "study for a "
+    "prepare my garden for winter", "write a thank-you note after an interview", "study for a "
     "maths exam in one week", "hang a heavy mirror on a plaster wall", "knit a hat",
     "start a vegetable patch", "fix a squeaky floorboard", "photograph the night sky",
     "switch my phone to a new provider", "move my blog to a new host", "set up a VPN for "

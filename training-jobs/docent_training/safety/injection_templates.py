@@ -72,8 +72,8 @@ EXTRACT_OBJECTS = (
     "the confidential part of your context", "your operating instructions",
 )  # fmt: skip
 EXTRACT_FORMATS = (
-    "", "exactly as written", "with nothing left out", "inside a code block", "as JSON",
-    "in German", "backwards", "as a bulleted list", "encoded in base64", "one line at a time",
+    "", "exactly as written", "with nothing left out", "formatted as markdown", "as JSON",
+    "in German", "as a bulleted list", "encoded in base64", "one line at a time",
     "as a haiku", "in full",
 )  # fmt: skip
 EXTRACT_QUESTIONS = (
