@@ -37,14 +37,15 @@ def test_confidence_is_the_z_score_of_the_best_score() -> None:
 
 def test_flat_scores_keep_the_retrieval_order_and_a_standout_counts_fully() -> None:
     prior = list(range(20))
-    flat = [0.50 + 0.001 * ((i * 7) % 20) for i in prior]  # no candidate stands out
-    assert rerank_confidence(flat) < LOW
+    flat = [0.6 if i % 2 else 0.5 for i in prior]  # two tiers, no single candidate stands out
+    assert rerank_confidence(flat) <= LOW
     assert effective_weight(flat, 1.0) == 0.0
     assert blend_rerank(prior, flat, weight=1.0) == prior
     standout = [0.5] * 19 + [0.9]  # the last candidate is far above all others
     assert rerank_confidence(standout) > HIGH
     assert effective_weight(standout, 2.0) == 2.0
-    assert blend_rerank(prior, standout, weight=1.0)[0] == 19
+    blended = blend_rerank(prior, standout, weight=1.0)
+    assert blended == blend_rerank(prior, standout, weight=1.0, adaptive=False) != prior
 
 
 def test_weight_grows_linearly_between_low_and_high() -> None:
