@@ -121,7 +121,11 @@ class SafetyClassifier:
 def encode(model: Any, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
     """Unit sentence vectors of ``texts`` from a sentence-transformers model (float32)."""
     vectors = model.encode(
-        list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=batch_size
+        list(texts),
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        batch_size=batch_size,
+        show_progress_bar=False,
     )
     return np.asarray(vectors, dtype=np.float32)
 

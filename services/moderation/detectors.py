@@ -3,7 +3,7 @@
 Each returns a score in [0, 1] with the evidence behind it; thresholds are applied by the
 :class:`~services.moderation.core.Moderator`. Intent (harmful, injection) comes from the
 safety classifier over sentence embeddings, run on every reading of the text (as written and
-decoded, see :mod:`~services.moderation.normalize`) and on each of its sentences, so one
+decoded, see :mod:`~services.moderation.normalize`) and on windows of its sentences, so one
 injected sentence in a long passage or after an ordinary question is not diluted. Rules only
 catch exact syntactic tricks (chat-template tokens, fake delimiters); a disguise is evidence
 too. The score is the largest of these.
@@ -19,7 +19,8 @@ from services.moderation.normalize import Views, views
 from services.moderation.semantic import PatternSimilarity
 
 DISGUISE_SCORE = 0.35  # a disguise alone is suspicious, not proof
-MAX_SENTENCES = 24  # per reading: bounds the cost of a long passage
+MAX_SENTENCES = 8  # windows per reading: bounds the cost of a long passage
+SHORT_TEXT = 300  # characters: a text this short is also read whole
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 
 
@@ -42,14 +43,19 @@ def _rules(seen: Views) -> tuple[list[tuple[str, float]], bool]:
 
 
 def units(seen: Views) -> list[str]:
-    """What the classifier reads: each reading, and each sentence of a reading that has more
-    than one (at most :data:`MAX_SENTENCES`)."""
+    """What the classifier reads: a short text whole; a text of several sentences as windows
+    of its sentences (one sentence each, or two each when there are more than
+    :data:`MAX_SENTENCES`, at most :data:`MAX_SENTENCES` windows), so an injection in one
+    sentence is not diluted and a long passage costs about one pass over its tokens."""
     out: list[str] = []
     for text in seen.texts:
-        out.append(text)
         sentences = [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 2]
+        if len(sentences) <= 1 or len(text) <= SHORT_TEXT:
+            out.append(text)
         if len(sentences) > 1:
-            out.extend(sentences[:MAX_SENTENCES])
+            size = 1 if len(sentences) <= MAX_SENTENCES else 2
+            windows = [" ".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
+            out.extend(windows[:MAX_SENTENCES])
     return list(dict.fromkeys(out))
 
 
