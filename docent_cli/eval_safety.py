@@ -26,10 +26,14 @@ _LABELS = {
 
 
 def safety(
-    harmful: Annotated[Path, typer.Option(help='Harmful requests (jsonl, {"_id", "text"}).')],
-    benign: Annotated[Path, typer.Option(help="Benign questions the knowledge base answers.")],
-    injection: Annotated[Path, typer.Option(help="Prompt-injection attempts.")],
-    out_of_scope: Annotated[Path, typer.Option(help="Questions outside the domain.")],
+    harmful: Annotated[
+        Path | None, typer.Option(help='Harmful requests (jsonl, {"_id", "text"}).')
+    ] = None,
+    benign: Annotated[
+        Path | None, typer.Option(help="Benign questions the knowledge base answers.")
+    ] = None,
+    injection: Annotated[Path | None, typer.Option(help="Prompt-injection attempts.")] = None,
+    out_of_scope: Annotated[Path | None, typer.Option(help="Questions outside the domain.")] = None,
     url: Annotated[str, typer.Option(envvar="DOCENT_URL", help="Gateway URL.")] = (
         "http://127.0.0.1:8080"
     ),
@@ -53,13 +57,18 @@ def safety(
     ] = False,
     progress: Annotated[bool, typer.Option(help="Progress bar on stderr.")] = True,
 ) -> None:
-    """Send each set's questions through the gateway; print each rate and the ids that failed."""
+    """Send each set's questions through the gateway; print each rate, whether refusals were
+    for the expected reason, and the ids that failed. Without --early-stop whole answers are
+    generated, so benign answers cut off by output moderation are counted too."""
     from tqdm import tqdm
 
-    from docent_eval.safety_eval import SETS, load_cases, run_sets, summary
+    from docent_eval.safety_eval import EXPECTED, SETS, load_cases, run_sets, summary
 
-    paths = {"harmful": harmful, "benign": benign, "injection": injection}
-    paths["out_of_scope"] = out_of_scope
+    given = {"harmful": harmful, "benign": benign, "injection": injection}
+    given["out_of_scope"] = out_of_scope
+    paths = {name: path for name, path in given.items() if path is not None}
+    if not paths:
+        _fail("give at least one set: --harmful, --benign, --injection or --out-of-scope")
     try:
         sets = {name: load_cases(path) for name, path in paths.items()}
         total = sum(len(c) for c in sets.values())
@@ -86,6 +95,14 @@ def safety(
             f"{_LABELS[name]:<22} {report.refused:>3}/{report.total:<3} = {report.rate:6.1%}"
             f"  (target {sign} {target:.0%}: {ok})"
         )
+        if name in EXPECTED:
+            share = report.expected_reason / report.total if report.total else 0.0
+            typer.echo(
+                f"    for the expected reason: {report.expected_reason}/{report.total} = "
+                f"{share:.1%}; refused for another reason: {', '.join(report.wrong_reason) or '-'}"
+            )
+        if name == "benign" and not early_stop:
+            typer.echo(f"    cut off by output moderation: {report.output_cut_off}/{report.total}")
         if report.categories:
             cats = ", ".join(f"{k} {v}" for k, v in sorted(report.categories.items()))
             typer.echo(f"    categories: {cats}")
@@ -93,4 +110,4 @@ def safety(
         if report.errors:
             typer.echo(f"    errors: {', '.join(report.errors)}")
     if as_json:
-        typer.echo(json.dumps(summary(reports)))
+        typer.echo(json.dumps(summary(reports, early_stop)))

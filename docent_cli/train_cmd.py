@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from docent_cli.train_safety import safety
 from docentlib.errors import DocentError
 
 train_app = typer.Typer(help="Fine-tune Docent's models.", no_args_is_help=True)
+train_app.command("safety")(safety)
 
 
 def _fail(message: str) -> None:

@@ -208,12 +208,14 @@ def _reranked(
 
 
 def load_reranker(path: Path | None):
-    """The trained cross-encoder's scoring function (``path`` or the served default)."""
+    """The scoring function of the cross-encoder at ``path``, else of what the reranking
+    service serves: its trained model, or the packaged MiniLM with the MaxSim head."""
     from docentlib.errors import InvalidInput
     from services.reranking.core import Reranker
     from services.reranking.settings import RerankingSettings
 
-    settings = RerankingSettings(model_path=path) if path else RerankingSettings()
+    # An explicit path must hold a model: no silent fallback to the default.
+    settings = RerankingSettings(model_path=path, default_model="") if path else RerankingSettings()
     model = Reranker.load(settings)
     if model is None:
         where = settings.resolved_model_path()

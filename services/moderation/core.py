@@ -16,7 +16,7 @@ from docentlib.errors import InvalidInput
 from docentlib.registry import Registry
 from services.moderation.backends.base import ToxicityBackend, ToxicityLoader
 from services.moderation.detectors import Finding, IntentDetector, relevance
-from services.moderation.semantic import PatternSimilarity
+from services.moderation.semantic import CLASSIFIER_FILE, PatternSimilarity
 from services.moderation.settings import ModerationSettings
 
 
@@ -70,11 +70,15 @@ def build_backend(name: str, settings: ModerationSettings | None = None) -> Toxi
 
 
 def load_similarity(settings: ModerationSettings) -> PatternSimilarity | None:
-    """The embedding model with the pattern sets, unless ``settings.semantic`` is off."""
+    """The embedding model with the safety classifier and the domain sentences, unless
+    ``settings.semantic`` is off."""
     if not settings.semantic:
         return None
     return PatternSimilarity.load(
-        settings.embedding_model, settings.domain_description, threads=settings.threads or None
+        settings.embedding_model,
+        settings.domain_description,
+        threads=settings.threads or None,
+        classifier=settings.safety_classifier or CLASSIFIER_FILE,
     )
 
 

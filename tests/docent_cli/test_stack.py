@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from docent_cli.stack import component_env, plan, port_table
 
 
-def test_plan_assigns_consecutive_ports() -> None:
+def test_plan_assigns_consecutive_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DOCENT_RERANKING_DEFAULT_MODEL", raising=False)
     components = plan(grpc_base_port=6000, metrics_base_port=7000, gateway_port=8000)
     by_name = {c.name: c for c in components}
     assert by_name["embedding"].grpc_port == 6000
     assert by_name["generation"].grpc_port == 6004
     assert by_name["generation"].metrics_port == 7004
     assert by_name["gateway"].http_port == 8000
-    assert not by_name["reranking"].required and by_name["retrieval"].required
+    # reranking serves the packaged default from start-up, so the stack waits for it ...
+    assert by_name["reranking"].required and by_name["retrieval"].required
+    # ... unless the default is switched off: then it serves only once a model is trained
+    monkeypatch.setenv("DOCENT_RERANKING_DEFAULT_MODEL", "")
+    assert not {c.name: c for c in plan(6000, 7000, 8000)}["reranking"].required
 
 
 def test_gateway_env_points_at_every_service(tmp_path: Path) -> None:

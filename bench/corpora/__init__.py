@@ -1,0 +1,1 @@
+"""Small retrieval corpora built from what this machine has installed (see build.py)."""

@@ -1,0 +1,1 @@
+"""The moderation service's safety classifier: template corpus and ``docent train safety``."""
