@@ -19,9 +19,10 @@ from pydantic import ValidationError
 
 from docentlib.errors import Unavailable
 from services.retrieval.settings import RetrievalSettings
-from services.retrieval.sparse import build_sparse_index
+from services.retrieval.opensearch_client import redact
+from services.retrieval.sparse import SPARSE_INDEXES
 from services.retrieval.sparse import opensearch_bodies as bodies
-from services.retrieval.sparse.opensearch_index import OpenSearchIndex, redact
+from services.retrieval.sparse.opensearch_index import OpenSearchIndex
 from services.retrieval.sparse.tantivy_index import TantivyIndex
 from tests.conftest import free_port
 from tests.retrieval.helpers import NASTY_QUERIES
@@ -50,7 +51,12 @@ def mapping(meta: dict | None, concrete: str = INDEX) -> Reply:
 
 
 def settings(url: str, **overrides: object) -> RetrievalSettings:
-    values = {"sparse_backend": "opensearch", "opensearch_hosts": url, "opensearch_index": INDEX}
+    values = {
+        "sparse_backend": "opensearch",
+        "opensearch_hosts": url,
+        "opensearch_index": INDEX,
+        "opensearch_startup_timeout_s": 0,  # fail at once: these tests script every answer
+    }
     return RetrievalSettings(**(values | overrides))
 
 
@@ -332,12 +338,12 @@ def test_a_server_that_never_answers_times_out_as_unavailable() -> None:
 
 
 def test_the_factory_picks_the_configured_engine(wire: WireServer, tmp_path) -> None:
-    local = build_sparse_index(RetrievalSettings(), tmp_path / "sparse")
+    local = SPARSE_INDEXES.get("tantivy")(RetrievalSettings(), tmp_path / "sparse")
     assert isinstance(local, TantivyIndex)
     local.close()
     wire.on("HEAD", f"/{INDEX}", Reply(200))
     wire.on("GET", f"/{INDEX}/_mapping", mapping(bodies.meta(1)))
-    remote = build_sparse_index(settings(wire.url), tmp_path / "unused")
+    remote = SPARSE_INDEXES.get("opensearch")(settings(wire.url), tmp_path / "unused")
     assert isinstance(remote, OpenSearchIndex) and not (tmp_path / "unused").exists()
 
 
