@@ -18,8 +18,8 @@ import pytest
 from pydantic import ValidationError
 
 from docentlib.errors import Unavailable
-from services.retrieval.settings import RetrievalSettings
 from services.retrieval.opensearch_client import redact
+from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse import SPARSE_INDEXES
 from services.retrieval.sparse import opensearch_bodies as bodies
 from services.retrieval.sparse.opensearch_index import OpenSearchIndex
@@ -81,7 +81,7 @@ def fresh(wire: WireServer, **overrides: object) -> OpenSearchIndex:
 # -- pure builders -------------------------------------------------------------------------------
 
 
-def test_index_definition_is_one_english_bm25_field_refreshed_only_on_commit() -> None:
+def test_index_definition_is_one_bm25_field_analysed_like_tantivy_refreshed_on_commit() -> None:
     definition = bodies.index_definition(shards=3, replicas=2, k1=1.5, b=0.6)
     index = definition["settings"]["index"]
     assert (index["number_of_shards"], index["number_of_replicas"]) == (3, 2)
@@ -91,9 +91,14 @@ def test_index_definition_is_one_english_bm25_field_refreshed_only_on_commit() -
     assert mappings["dynamic"] == "strict"
     assert mappings["properties"] == {
         "id": {"type": "long"},
-        "body": {"type": "text", "analyzer": "english", "similarity": "docent_bm25"},
+        "body": {"type": "text", "analyzer": "docent_text", "similarity": "docent_bm25"},
     }
-    assert mappings["_meta"] == {"docent": {"schema_version": 1, "generation": None}}
+    assert index["analysis"]["analyzer"]["docent_text"] == {
+        "type": "custom",
+        "tokenizer": "docent_words",
+        "filter": ["docent_max_length", "lowercase", "docent_porter2"],
+    }
+    assert mappings["_meta"] == {"docent": {"schema_version": 2, "generation": None}}
 
 
 def test_upsert_actions_pair_an_index_op_keyed_by_chunk_id_with_the_body() -> None:
@@ -173,7 +178,7 @@ def test_parse_hits_and_read_meta() -> None:
     assert bodies.parse_hits({"hits": {"hits": []}}) == []
     # an alias answers under the concrete index name
     assert bodies.read_meta(mapping(bodies.meta(4), "docent-test-v2").body) == {
-        "schema_version": 1,
+        "schema_version": 2,
         "generation": 4,
     }
     assert bodies.read_meta(mapping(None).body) is None
@@ -199,12 +204,12 @@ def test_write_commit_search_count_delete_clear_on_the_wire(wire: WireServer) ->
     index.commit(7)
     dirty, bulk1, bulk2, refresh, meta = wire.requests
     assert (dirty.method, dirty.path) == ("PUT", f"/{INDEX}/_mapping")
-    assert dirty.json() == {"_meta": {"docent": {"schema_version": 1, "generation": None}}}
+    assert dirty.json() == {"_meta": {"docent": {"schema_version": 2, "generation": None}}}
     assert (bulk1.method, bulk1.path, bulk2.path) == ("POST", "/_bulk", "/_bulk")
     assert bulk1.ndjson() + bulk2.ndjson() == list(bodies.upsert_actions(INDEX, ENTRIES))
     assert len(bulk1.ndjson()) == 4 and len(bulk2.ndjson()) == 2
     assert (refresh.method, refresh.path) == ("POST", f"/{INDEX}/_refresh")
-    assert meta.json() == {"_meta": {"docent": {"schema_version": 1, "generation": 7}}}
+    assert meta.json() == {"_meta": {"docent": {"schema_version": 2, "generation": 7}}}
     assert index.generation() == 7
 
     wire.requests.clear()
