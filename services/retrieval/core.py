@@ -103,18 +103,19 @@ class RetrievalCore:
 
         depth = k if mode is not SearchMode.HYBRID else max(k, self.settings.fetch_depth)
         found: dict[str, list[Candidate]] = {}
-        if use_dense:
-            found[DENSE] = self.store.search_dense(vector, depth)  # type: ignore[arg-type]
         degraded: list[str] = []
-        if use_sparse:
-            try:
-                found[SPARSE] = self.store.search_sparse(query, depth)
-            except Exception as exc:
-                if mode is not SearchMode.HYBRID or DENSE not in found:
-                    raise
-                log.warning("sparse search failed; dense only", extra={"error": str(exc)})
-                degraded.append(SPARSE)
-        return self._hits(found, k, fuse=mode is SearchMode.HYBRID), degraded
+        with self.store.view():
+            if use_dense:
+                found[DENSE] = self.store.search_dense(vector, depth)  # type: ignore[arg-type]
+            if use_sparse:
+                try:
+                    found[SPARSE] = self.store.search_sparse(query, depth)
+                except Exception as exc:
+                    if mode is not SearchMode.HYBRID or DENSE not in found:
+                        raise
+                    log.warning("sparse search failed; dense only", extra={"error": str(exc)})
+                    degraded.append(SPARSE)
+            return self._hits(found, k, fuse=mode is SearchMode.HYBRID), degraded
 
     def _hits(self, found: dict[str, list[Candidate]], k: int, *, fuse: bool) -> list[SearchHit]:
         """Rank (fusing if asked), resolve through the store, keep the first k it still shows."""

@@ -9,6 +9,7 @@ RetrievalCore`, so every store ranks the same way.
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -54,6 +55,11 @@ class ChunkStore(Protocol):
 
     def delete(self, doc_ids: Sequence[str], source_paths: Sequence[str]) -> WriteCounts:
         """Delete the documents named by id or by source path (unknown ones are ignored)."""
+        ...
+
+    def view(self) -> AbstractContextManager[None]:
+        """A consistent view for one search: the searches and :meth:`resolve` made inside it
+        see each document wholly before or wholly after any write."""
         ...
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[Candidate]:

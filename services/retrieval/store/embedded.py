@@ -3,8 +3,11 @@
 Writes go to the docstore first (one transaction, new generation), then to both indexes, which
 are persisted with that generation. At start-up an index whose generation (or size) disagrees
 with the docstore is rebuilt from it, so a crash between those steps costs a rebuild, never a
-wrong answer. Methods are thread-safe: writes are serialised, searches run concurrently with
-each other and only pause while the dense index is being mutated in memory.
+wrong answer. Methods are thread-safe: writes are serialised; searches run concurrently with
+each other, and a search (inside :meth:`EmbeddedStore.view`) never overlaps the part of a
+write that changes what it sees (docstore commit, index changes, tantivy commit), so it sees
+a document wholly before or wholly after an upsert, never a mix or nothing. Saving the dense
+index to disk happens outside that part.
 
 The dense and sparse engines are chosen by their settings through registries
 (``dense.DENSE_INDEXES``, ``sparse.SPARSE_INDEXES``) and used only through their protocols.
@@ -15,7 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
@@ -137,21 +141,34 @@ class EmbeddedStore:
             self._sparse.upsert([(e.id, e.text, e.title, e.heading_path) for e in batch])
         self._sparse.commit(generation)
 
-    def _apply(self, result: WriteResult) -> None:
-        """Bring both indexes to ``result.generation``; on any failure rebuild them instead."""
+    def _apply(self, result: WriteResult) -> bool:
+        """Bring both indexes to ``result.generation`` (the caller holds the write lock);
+        False when that failed and they must be rebuilt."""
         try:
             removed = np.asarray(result.removed_ids, dtype=np.int64)
             ids = np.asarray([e.id for e in result.added], dtype=np.int64)
-            with self._rw.write():
-                self._dense.remove(removed)
-                if result.added:
-                    self._dense.add(ids, np.stack([e.vector for e in result.added]))
+            self._dense.remove(removed)
+            if result.added:
+                self._dense.add(ids, np.stack([e.vector for e in result.added]))
             self._sparse.remove(result.removed_ids)
             self._sparse.upsert([(e.id, e.text, e.title, e.heading_path) for e in result.added])
             self._sparse.commit(result.generation)
-            self._save_dense(result.generation)
+            return True
         except Exception:
             log.exception("index update failed; rebuilding both indexes from the docstore")
+            return False
+
+    def _write(self, change: Callable[[], WriteResult]) -> WriteResult:
+        """Run a docstore ``change`` and its index updates as one step no search overlaps,
+        then save the dense index if due (or rebuild both indexes if updating them failed)."""
+        with self._write_lock:
+            self._check_open()
+            with self._rw.write():
+                result = change()
+                applied = result.documents == 0 or self._apply(result)
+            if applied:
+                self._save_dense(result.generation)
+                return result
             try:
                 self._rebuild_dense(result.generation)
                 self._rebuild_sparse(result.generation)
@@ -160,6 +177,7 @@ class EmbeddedStore:
                     "the write was stored but the indexes could not be updated; "
                     "they will be rebuilt at the next start"
                 ) from exc
+        return result
 
     def _check_open(self) -> None:
         if self._closed:
@@ -168,19 +186,16 @@ class EmbeddedStore:
     # -- ChunkStore ----------------------------------------------------------------------------
 
     def upsert(self, documents: Sequence[DocumentRecord]) -> WriteCounts:
-        with self._write_lock:
-            self._check_open()
-            result = self._store.upsert(documents)
-            self._apply(result)
+        result = self._write(lambda: self._store.upsert(documents))
         return WriteCounts(result.documents, len(result.added))
 
     def delete(self, doc_ids: Sequence[str], source_paths: Sequence[str]) -> WriteCounts:
-        with self._write_lock:
-            self._check_open()
-            result = self._store.delete(list(doc_ids), list(source_paths))
-            if result.documents:
-                self._apply(result)
+        result = self._write(lambda: self._store.delete(list(doc_ids), list(source_paths)))
         return WriteCounts(result.documents, len(result.removed_ids))
+
+    def view(self) -> AbstractContextManager[None]:
+        """Hold off writes while a search reads both indexes and the docstore."""
+        return self._rw.read()
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[Candidate]:
         self._check_open()
@@ -190,13 +205,17 @@ class EmbeddedStore:
 
     def search_sparse(self, query: str, k: int) -> list[Candidate]:
         self._check_open()
-        return [Candidate(id_, score) for id_, score in self._sparse.search(query, k)]
+        with self._rw.read():
+            hits = self._sparse.search(query, k)
+        return [Candidate(id_, score) for id_, score in hits]
 
     def resolve(self, candidates: Sequence[Candidate]) -> dict[Hashable, StoredChunk]:
-        """Chunks from the docstore; one deleted since the index lookup is left out."""
+        """Chunks from the docstore (inside the same :meth:`view` as the index lookups, all
+        are there)."""
         self._check_open()
         ids = [int(c.key) for c in candidates]  # type: ignore[call-overload]
-        return dict(self._store.get_chunks(ids))
+        with self._rw.read():
+            return dict(self._store.get_chunks(ids))
 
     def list_documents(self, doc_ids: Sequence[str] | None = None) -> list[DocumentInfo]:
         self._check_open()

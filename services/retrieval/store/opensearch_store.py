@@ -25,6 +25,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Hashable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 import numpy as np
@@ -342,6 +343,10 @@ class OpenSearchStore:
         )
         hits = response.get("hits", {}).get("hits", [])
         return [r for r in map(bodies.parse_record, hits) if r is not None]
+
+    def view(self) -> AbstractContextManager[None]:
+        """Nothing to hold: versions make every search consistent (see :meth:`resolve`)."""
+        return nullcontext()
 
     def search_dense(self, vector: np.ndarray, k: int) -> list[Candidate]:
         self._check_open()
