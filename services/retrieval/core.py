@@ -2,8 +2,9 @@
 
 The store (``DOCENT_RETRIEVAL_STORE``: the embedded SQLite + FAISS + tantivy, or OpenSearch) is
 chosen once, here, and used only through :class:`~services.retrieval.store.base.ChunkStore`.
-Everything that decides a ranking stays here: how deep each retriever looks, fusion (RRF or
-normalised scores) and falling back to dense when BM25 fails, so every store ranks alike.
+Everything that decides a ranking stays here: how deep each retriever looks, which candidates
+the store still shows, the order of equal scores, fusion (RRF or normalised scores) and
+falling back to dense when BM25 fails, so every store ranks alike.
 """
 
 from __future__ import annotations
@@ -19,12 +20,29 @@ from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_f
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.store import STORES, StoreLoader
 from services.retrieval.store.base import Candidate, ChunkStore
-from services.retrieval.types import DocumentInfo, DocumentRecord, SearchHit, SearchMode
+from services.retrieval.types import (
+    DocumentInfo,
+    DocumentRecord,
+    SearchHit,
+    SearchMode,
+    StoredChunk,
+)
 from services.retrieval.validation import as_mode, as_vector, check_k, validate_documents
 
 log = logging.getLogger(__name__)
 
 DENSE, SPARSE = "dense", "sparse"
+# Extra hits asked of each retriever beyond its depth: after ties are ordered by chunk id the
+# list is cut at the depth, so an engine's own order of equal scores (its segments, shards,
+# replicas) never decides which tied chunk makes the cut, unless more than this many tie there.
+TIE_MARGIN = 8
+
+
+def _canonical(candidates: list[Candidate], chunks: dict[Hashable, StoredChunk]) -> list[Candidate]:
+    """The candidates the store still shows, best score first, equal scores by chunk id: the
+    same order from every store, replica and index layout."""
+    shown = [c for c in candidates if c.key in chunks]
+    return sorted(shown, key=lambda c: (-c.score, chunks[c.key].chunk_id))
 
 
 class RetrievalCore:
@@ -102,27 +120,37 @@ class RetrievalCore:
             raise InvalidInput("hybrid search needs a query, a vector, or both")
 
         depth = k if mode is not SearchMode.HYBRID else max(k, self.settings.fetch_depth)
+        fetch = depth + TIE_MARGIN
         found: dict[str, list[Candidate]] = {}
         degraded: list[str] = []
         with self.store.view():
             if use_dense:
-                found[DENSE] = self.store.search_dense(vector, depth)  # type: ignore[arg-type]
+                found[DENSE] = self.store.search_dense(vector, fetch)  # type: ignore[arg-type]
             if use_sparse:
                 try:
-                    found[SPARSE] = self.store.search_sparse(query, depth)
+                    found[SPARSE] = self.store.search_sparse(query, fetch)
                 except Exception as exc:
                     if mode is not SearchMode.HYBRID or DENSE not in found:
                         raise
                     log.warning("sparse search failed; dense only", extra={"error": str(exc)})
                     degraded.append(SPARSE)
-            return self._hits(found, k, fuse=mode is SearchMode.HYBRID), degraded
+            first: dict[Hashable, Candidate] = {}
+            for candidates in found.values():
+                for candidate in candidates:
+                    first.setdefault(candidate.key, candidate)
+            chunks = self.store.resolve(list(first.values()))
+        ranked = {name: _canonical(hits, chunks)[:depth] for name, hits in found.items()}
+        return self._hits(ranked, chunks, k, fuse=mode is SearchMode.HYBRID), degraded
 
-    def _hits(self, found: dict[str, list[Candidate]], k: int, *, fuse: bool) -> list[SearchHit]:
-        """Rank (fusing if asked), resolve through the store, keep the first k it still shows."""
-        first: dict[Hashable, Candidate] = {}
-        for candidates in found.values():
-            for candidate in candidates:
-                first.setdefault(candidate.key, candidate)
+    def _hits(
+        self,
+        found: dict[str, list[Candidate]],
+        chunks: dict[Hashable, StoredChunk],
+        k: int,
+        *,
+        fuse: bool,
+    ) -> list[SearchHit]:
+        """Rank (fusing if asked) and keep the first k."""
         raw = {name: {c.key: c.score for c in hits} for name, hits in found.items()}
         ranked: list[tuple[Hashable, float, dict[str, int]]]
         if fuse:
@@ -137,12 +165,9 @@ class RetrievalCore:
         else:
             ((name, hits),) = found.items()
             ranked = [(c.key, c.score, {name: r}) for r, c in enumerate(hits, start=1)]
-        chunks = self.store.resolve([first[key] for key, _, _ in ranked])
         out: list[SearchHit] = []
-        for key, score, ranks in ranked:
-            chunk = chunks.get(key)
-            if chunk is None:  # deleted, or of a document version no longer shown
-                continue
+        for key, score, ranks in ranked[:k]:
+            chunk = chunks[key]
             out.append(
                 SearchHit(
                     chunk_id=chunk.chunk_id,
@@ -156,8 +181,6 @@ class RetrievalCore:
                     retriever_ranks=dict(ranks),
                 )
             )
-            if len(out) == k:
-                break
         return out
 
     def list_documents(self, doc_ids: Sequence[str] | None = None) -> list[DocumentInfo]:

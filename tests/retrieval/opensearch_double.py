@@ -147,9 +147,11 @@ class Index:
     docs: dict[str, StoredDoc] = field(default_factory=dict)  # live: what _mget sees
     searchable: dict[str, StoredDoc] = field(default_factory=dict)  # as of the last refresh
     seq_no: int = -1
+    cache: dict = field(default_factory=dict)  # BM25 statistics of `searchable`
 
     def refresh(self) -> None:
         self.searchable = dict(self.docs)
+        self.cache = {}
 
 
 class OpenSearchDouble:
@@ -490,7 +492,7 @@ class OpenSearchDouble:
         body = self._body(record)
         check_search(index.spec, body)
         docs = list(index.searchable.values())
-        scores = evaluate(index.spec, docs, body.get("query", {"match_all": {}}))
+        scores = evaluate(index.spec, docs, body.get("query", {"match_all": {}}), index.cache)
         by_id = {d.id: d for d in docs}
         ordered = sort_hits([(by_id[i], s) for i, s in scores.items()], body.get("sort"),
                             body.get("search_after"))  # fmt: skip
@@ -524,7 +526,7 @@ class OpenSearchDouble:
             raise parsing(f"request does not support {sorted(body)}")
         query = body.get("query", {"match_all": {}})
         check_query(index.spec, query)
-        matched = evaluate(index.spec, list(index.searchable.values()), query)
+        matched = evaluate(index.spec, list(index.searchable.values()), query, index.cache)
         return 200, {"count": len(matched), "_shards": SHARDS}
 
     def _delete_by_query(self, record: Recorded, name: str) -> tuple[int, Any]:
@@ -537,7 +539,7 @@ class OpenSearchDouble:
             raise bad(f"conflicts may only contain abort or proceed, got [{conflicts}]")
         check_query(index.spec, body["query"])
         snapshot = list(index.searchable.values())
-        matched = evaluate(index.spec, snapshot, body["query"])
+        matched = evaluate(index.spec, snapshot, body["query"], index.cache)
         deleted = version_conflicts = 0
         for doc in snapshot:
             if doc.id not in matched:

@@ -10,6 +10,7 @@ for each space). Written from the OpenSearch query DSL and k-NN documentation an
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,18 +40,18 @@ class StoredDoc:
     seq_no: int
     primary_term: int
     version: int
-    tokens: dict[str, list[str]] = field(default_factory=dict)
+    terms: dict[str, Counter[str]] = field(default_factory=dict)  # per text field
 
 
-def analyse(spec: IndexSpec, source: dict[str, Any]) -> dict[str, list[str]]:
-    """Index-time analysis of every indexed text field of ``source``."""
+def analyse(spec: IndexSpec, source: dict[str, Any]) -> dict[str, Counter[str]]:
+    """Index-time analysis of every indexed text field of ``source``: its term counts."""
     out = {}
     for name, field_spec in spec.fields.items():
         if field_spec.type == "text" and field_spec.indexed and field_spec.analyzer:
             value = source.get(name)
             if isinstance(value, list):
                 value = " ".join(str(v) for v in value)
-            out[name] = field_spec.analyzer(value) if isinstance(value, str) else []
+            out[name] = Counter(field_spec.analyzer(value) if isinstance(value, str) else [])
     return out
 
 
@@ -180,16 +181,20 @@ def _sort_fields(sort: Any) -> list[tuple[str, str]]:
 # -- evaluating ----------------------------------------------------------------------------------
 
 
-def knn_score(space: str, query: np.ndarray, vector: np.ndarray) -> float:
-    """The ``_score`` the k-NN plugin documents for ``space`` (higher is closer)."""
+def knn_scores(space: str, query: np.ndarray, vectors: np.ndarray) -> np.ndarray:
+    """The ``_score`` of each row of ``vectors`` as the k-NN plugin documents it for ``space``
+    (higher is closer): innerproduct ``1 + ip`` for ``ip >= 0`` else ``1 / (1 - ip)``;
+    cosinesimil ``(2 - (1 - cos)) / 2``; l2 ``1 / (1 + squared distance)``."""
+    if len(vectors) == 0:
+        return np.zeros(0)
     if space == "innerproduct":
-        ip = float(query @ vector)
-        return 1.0 + ip if ip >= 0 else 1.0 / (1.0 - ip)
+        ip = vectors @ query
+        return np.where(ip >= 0, 1.0 + ip, 1.0 / (1.0 - np.minimum(ip, 0.0)))
     if space == "cosinesimil":
-        cos = float(query @ vector) / float(np.linalg.norm(query) * np.linalg.norm(vector))
+        cos = (vectors @ query) / (np.linalg.norm(vectors, axis=1) * np.linalg.norm(query))
         return (2.0 - (1.0 - cos)) / 2.0
     if space == "l2":
-        return 1.0 / (1.0 + float(np.sum((query - vector) ** 2)))
+        return 1.0 / (1.0 + np.sum((vectors - query) ** 2, axis=1))
     raise ApiError(400, "double_unsupported", f"k-NN space {space!r}")
 
 
@@ -200,8 +205,12 @@ def _values(doc: StoredDoc, name: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def evaluate(spec: IndexSpec, docs: list[StoredDoc], query: dict[str, Any]) -> dict[str, float]:
-    """``_id`` -> score of every document of ``docs`` that ``query`` matches."""
+def evaluate(
+    spec: IndexSpec, docs: list[StoredDoc], query: dict[str, Any], cache: dict | None = None
+) -> dict[str, float]:
+    """``_id`` -> score of every document of ``docs`` that ``query`` matches (``cache`` keeps
+    BM25 statistics of ``docs`` between calls; the caller drops it when ``docs`` change)."""
+    cache = {} if cache is None else cache
     kind, body = _one("query", query)
     if kind == "match_all":
         return {d.id: float(body.get("boost", 1.0)) for d in docs}
@@ -213,10 +222,10 @@ def evaluate(spec: IndexSpec, docs: list[StoredDoc], query: dict[str, Any]) -> d
         test = _filter_test(kind, body[name])
         return {d.id: 1.0 for d in docs if any(test(v) for v in _values(d, name))}
     if kind == "match":
-        return _match(spec, docs, body)
+        return _match(spec, docs, body, cache)
     if kind == "knn":
-        return _knn(spec, docs, body)
-    return _bool(spec, docs, body)
+        return _knn(spec, docs, body, cache)
+    return _bool(spec, docs, body, cache)
 
 
 def _filter_test(kind: str, value: Any):
@@ -235,7 +244,9 @@ def _filter_test(kind: str, value: Any):
     )
 
 
-def _match(spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any]) -> dict[str, float]:
+def _match(
+    spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any], cache: dict
+) -> dict[str, float]:
     ((name, opts),) = body.items()
     opts = opts if isinstance(opts, dict) else {"query": opts}
     field_spec = spec.fields[name]
@@ -243,43 +254,58 @@ def _match(spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any]) -> dict
         return {d.id: 1.0 for d in docs if str(opts["query"]) in _values(d, name)}
     assert field_spec.analyzer is not None
     query_tokens = field_spec.analyzer(str(opts["query"]))
-    stats = field_stats([d.tokens.get(name, []) for d in docs])
+    empty: Counter[str] = Counter()
+    key = ("bm25-stats", name)
+    if key not in cache:
+        cache[key] = field_stats([d.terms.get(name, empty) for d in docs])
+    stats = cache[key]
     k1, b = field_spec.similarity
     need_all = str(opts.get("operator", "or")).lower() == "and"
     out = {}
     for doc in docs:
-        tokens = doc.tokens.get(name, [])
-        if need_all and not set(query_tokens) <= set(tokens):
+        counts = doc.terms.get(name, empty)
+        if need_all and not all(t in counts for t in query_tokens):
             continue
-        score = bm25(query_tokens, tokens, stats, k1, b)
+        if not any(t in counts for t in query_tokens):
+            continue
+        score = bm25(query_tokens, counts, stats, k1, b)
         if score is not None:
             out[doc.id] = score
     return out
 
 
-def _knn(spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any]) -> dict[str, float]:
+def _knn(
+    spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any], cache: dict
+) -> dict[str, float]:
+    """Exact k nearest neighbours (pre-filtered when the query has a filter), scored as the
+    k-NN plugin scores them; ties go to the earlier document."""
     ((name, opts),) = body.items()
     field_spec = spec.fields[name]
+    key = ("knn", name)
     if "filter" in opts:
-        allowed = evaluate(spec, docs, opts["filter"])
+        allowed = evaluate(spec, docs, opts["filter"], cache)
         docs = [d for d in docs if d.id in allowed]
-    query = np.asarray(opts["vector"], dtype=np.float64)
-    scored = [
-        (knn_score(field_spec.space, query, np.asarray(d.source[name], dtype=np.float64)), i, d)
-        for i, d in enumerate(docs)
-        if d.source.get(name) is not None
-    ]
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    return {d.id: score for score, _, d in scored[: opts["k"]]}
+        key = ("knn", name, tuple(d.id for d in docs))
+    if key not in cache:
+        with_vector = [d for d in docs if d.source.get(name) is not None]
+        matrix = np.asarray([d.source[name] for d in with_vector], dtype=np.float64)
+        cache[key] = (with_vector, matrix.reshape(len(with_vector), field_spec.dimension))
+    candidates, matrix = cache[key]
+    scores = knn_scores(field_spec.space, np.asarray(opts["vector"], dtype=np.float64), matrix)
+    order = np.lexsort((np.arange(len(scores)), -scores))[: opts["k"]]
+    return {candidates[i].id: float(scores[i]) for i in order}
 
 
-def _bool(spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any]) -> dict[str, float]:
+def _bool(
+    spec: IndexSpec, docs: list[StoredDoc], body: dict[str, Any], cache: dict
+) -> dict[str, float]:
     """Clauses are evaluated over all ``docs`` (BM25 statistics are index-wide), then combined:
     filter and must restrict, must_not removes, must and should add their scores."""
 
     def results(occur: str) -> list[dict[str, float]]:
         value = body.get(occur, [])
-        return [evaluate(spec, docs, c) for c in (value if isinstance(value, list) else [value])]
+        clauses = value if isinstance(value, list) else [value]
+        return [evaluate(spec, docs, c, cache) for c in clauses]
 
     required, must = results("filter"), results("must")
     alive = {d.id for d in docs}

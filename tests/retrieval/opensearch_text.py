@@ -135,21 +135,21 @@ class FieldStats:
         return self.total_tokens / self.doc_count if self.doc_count else 0.0
 
 
-def field_stats(token_lists: Sequence[list[str]]) -> FieldStats:
+def field_stats(term_counts: Sequence[Counter[str]]) -> FieldStats:
+    """Statistics of a field from each document's term counts."""
     freq: Counter[str] = Counter()
-    for tokens in token_lists:
-        freq.update(set(tokens))
-    present = [t for t in token_lists if t]
-    return FieldStats(len(present), sum(len(t) for t in present), freq)
+    for counts in term_counts:
+        freq.update(counts.keys())
+    present = [c for c in term_counts if c]
+    return FieldStats(len(present), sum(c.total() for c in present), freq)
 
 
 def bm25(
-    query_tokens: Sequence[str], doc_tokens: list[str], stats: FieldStats, k1: float, b: float
+    query_tokens: Sequence[str], counts: Counter[str], stats: FieldStats, k1: float, b: float
 ) -> float | None:
-    """The BM25 score of a document for an OR of ``query_tokens`` (each clause adds its term's
-    score), or None when no clause matches."""
-    counts = Counter(doc_tokens)
-    length = stored_length(len(doc_tokens))
+    """The BM25 score of a document (its term ``counts``) for an OR of ``query_tokens`` (each
+    clause adds its term's score), or None when no clause matches."""
+    length = stored_length(counts.total())
     norm = k1 * (1 - b + b * length / stats.avg_length) if stats.avg_length else k1
     score = 0.0
     matched = False

@@ -218,7 +218,7 @@ def test_write_commit_search_count_delete_clear_on_the_wire(wire: WireServer) ->
         "hits": {"max_score": 1.9, "hits": [{"_index": INDEX, "_id": "1", "_score": 1.9}]},
     }))  # fmt: skip
     wire.on("POST", f"/{INDEX}/_count", Reply(200, {"count": 3, "_shards": SHARDS}))
-    assert index.search("kubectl rollout", 5) == [(1, 1.9)]
+    assert index.search("kubectl rollout", 5) == [(1, pytest.approx(1.9 * 2.2))]  # 1 + k1
     assert index.search("   ", 5) == []  # no request for an empty query
     assert len(index) == 3
     (search, count) = wire.requests

@@ -128,7 +128,9 @@ def search_body(query: str, k: int) -> dict[str, Any] | None:
     }
 
 
-def parse_hits(response: dict[str, Any]) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) pairs from a ``_search`` response, best first as returned."""
+def parse_hits(response: dict[str, Any], scale: float = 1.0) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) pairs from a ``_search`` response, best first as returned;
+    scores times ``scale`` (``1 + k1`` gives tantivy's scores: Lucene's BM25 leaves that
+    constant factor out)."""
     hits = response.get("hits", {}).get("hits", [])
-    return [(int(hit["_id"]), float(hit["_score"] or 0.0)) for hit in hits]
+    return [(int(hit["_id"]), float(hit["_score"] or 0.0) * scale) for hit in hits]

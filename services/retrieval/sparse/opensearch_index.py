@@ -180,7 +180,7 @@ class OpenSearchIndex:
         if body is None:
             return []
         response = self._call("search", self._client.search, index=self.name, body=body)
-        return bodies.parse_hits(response)
+        return bodies.parse_hits(response, scale=1.0 + self.settings.opensearch_bm25_k1)
 
     def __len__(self) -> int:
         """Searchable chunks (as of the last refresh, i.e. the last commit)."""

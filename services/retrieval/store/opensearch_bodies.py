@@ -476,15 +476,22 @@ def cosine_from_score(score: float, space: str) -> float:
     raise ValueError(f"unknown k-NN space {space!r}")
 
 
-def parse_candidates(response: dict[str, Any], space: str | None = None) -> list[Candidate]:
+def bm25_scale(k1: float) -> float:
+    """What OpenSearch's BM25 scores are multiplied by to equal tantivy's: Lucene dropped the
+    constant ``(k1 + 1)`` numerator from BM25, tantivy kept it (ranks are the same)."""
+    return 1.0 + k1
+
+
+def parse_candidates(
+    response: dict[str, Any], *, space: str | None = None, scale: float = 1.0
+) -> list[Candidate]:
     """Candidates (key, score, chunk) from a ``_search`` response, best first; with ``space``
-    the k-NN scores are turned back into cosine similarities."""
+    the k-NN scores are turned back into cosine similarities, else multiplied by ``scale``."""
     out = []
     for hit in response.get("hits", {}).get("hits", []):
         source = hit["_source"]
         score = float(hit.get("_score") or 0.0)
-        if space is not None:
-            score = cosine_from_score(score, space)
+        score = cosine_from_score(score, space) if space is not None else score * scale
         chunk = StoredChunk(
             chunk_id=str(source["chunk_id"]),
             doc_id=str(source["doc_id"]),

@@ -354,7 +354,7 @@ class OpenSearchStore:
         response = self._call(
             "search", self._client.search, self.index, index=self.index, body=body
         )
-        return bodies.parse_candidates(response, self.settings.opensearch_knn_space)
+        return bodies.parse_candidates(response, space=self.settings.opensearch_knn_space)
 
     def search_sparse(self, query: str, k: int) -> list[Candidate]:
         self._check_open()
@@ -364,7 +364,8 @@ class OpenSearchStore:
         response = self._call(
             "search", self._client.search, self.index, index=self.index, body=body
         )
-        return bodies.parse_candidates(response)
+        scale = bodies.bm25_scale(self.settings.opensearch_bm25_k1)
+        return bodies.parse_candidates(response, scale=scale)
 
     def resolve(self, candidates: Sequence[Candidate]) -> dict[Hashable, StoredChunk]:
         """Candidates whose version their document's record shows (see
