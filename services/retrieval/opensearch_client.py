@@ -21,6 +21,7 @@ from opensearchpy.exceptions import (
     AuthorizationException,
     ConnectionError,
     OpenSearchException,
+    SSLError,
     TransportError,
 )
 from opentelemetry import trace
@@ -133,7 +134,15 @@ class OpenSearchConnection:
         with _tracer.start_as_current_span(f"opensearch.{op}"):
             try:
                 return fn(**kwargs)
-            except ConnectionError as exc:  # also timeouts and TLS failures
+            except SSLError as exc:  # a certificate problem: waiting will not fix it
+                REQUEST_ERRORS.labels(op).inc()
+                raise OpenSearchUnavailable(
+                    f"TLS with OpenSearch at {self.where} failed ({op}{on}): "
+                    f"{str(exc.error)[:300]}; check DOCENT_RETRIEVAL_OPENSEARCH_CA_CERTS and "
+                    "_VERIFY_CERTS",
+                    retryable=False,
+                ) from exc
+            except ConnectionError as exc:  # also timeouts
                 REQUEST_ERRORS.labels(op).inc()
                 raise OpenSearchUnavailable(
                     f"OpenSearch at {self.where} is unreachable ({op}{on}): {str(exc.error)[:300]}",

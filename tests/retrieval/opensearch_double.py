@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -138,6 +139,7 @@ class Fault:
     kind: str
     reason: str
     times: int | None = None  # None: until removed
+    after_applying: bool = False  # do the work, then answer the error (a lost answer)
 
 
 @dataclass
@@ -178,8 +180,8 @@ class OpenSearchDouble:
 
     # -- control -------------------------------------------------------------------------------
 
-    def start(self, port: int = 0) -> OpenSearchDouble:
-        """Serve on 127.0.0.1:``port`` (0: a free one) in a daemon thread."""
+    def start(self, port: int = 0, tls: ssl.SSLContext | None = None) -> OpenSearchDouble:
+        """Serve on 127.0.0.1:``port`` (0: a free one) in a daemon thread; HTTPS with ``tls``."""
         double = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -206,8 +208,11 @@ class OpenSearchDouble:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
+        if tls is not None:
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
         return self
 
     def stop(self) -> None:
@@ -223,9 +228,11 @@ class OpenSearchDouble:
         kind: str = "search_phase_execution_exception",
         reason: str = "all shards failed",
         times: int | None = None,
+        after_applying: bool = False,
     ) -> Fault:
-        """Answer requests matching ``when`` with an error, ``times`` times (None: always)."""
-        fault = Fault(when, status, kind, reason, times)
+        """Answer requests matching ``when`` with an error, ``times`` times (None: always);
+        ``after_applying``: carry the request out first, as when only the answer is lost."""
+        fault = Fault(when, status, kind, reason, times, after_applying)
         with self._lock:
             self.faults.append(fault)
         return fault
@@ -276,11 +283,12 @@ class OpenSearchDouble:
                 break
         else:
             raise bad(f"no handler found for uri [{record.path}] and method [{record.method}]")
-        for fault in self.faults:
-            if fault.times != 0 and fault.when(record):
-                if fault.times is not None:
-                    fault.times -= 1
-                raise ApiError(fault.status, f"scripted:{fault.kind}", fault.reason)
+        hit = next((f for f in self.faults if f.times != 0 and f.when(record)), None)
+        if hit is not None:
+            if hit.times is not None:
+                hit.times -= 1
+            if not hit.after_applying:
+                raise ApiError(hit.status, f"scripted:{hit.kind}", hit.reason)
         unknown = set(record.query) - PARAMS[op] - GLOBAL_PARAMS
         if unknown:
             raise bad(f"request [{record.path}] contains unrecognized parameter: "
@@ -290,7 +298,10 @@ class OpenSearchDouble:
             raise bad(f"Unknown value for refresh: [{refresh}]")
         name = unquote(match.group("index")) if "index" in match.groupdict() else ""
         handler = getattr(self, "_" + op.replace(".", "_"))
-        return handler(record, name)
+        answer = handler(record, name)
+        if hit is not None:
+            raise ApiError(hit.status, f"scripted:{hit.kind}", hit.reason)
+        return answer
 
     def _body(self, record: Recorded, required: bool = False) -> dict[str, Any]:
         if not record.body:

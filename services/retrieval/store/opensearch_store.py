@@ -229,10 +229,18 @@ class OpenSearchStore:
                 return replaced, abandoned
             reread = self._records(conflicts)
             for doc_id in conflicts:
-                if reread.get(doc_id) is None and known[doc_id] is not None:
-                    abandoned.append(versions[doc_id])
+                now = reread.get(doc_id)
+                if now is not None and now.version == versions[doc_id]:
+                    # our own switch landed and answered late (a retried request): done
+                    before = known[doc_id]
+                    if before is not None:
+                        replaced.append(before.version)
                     del pending[doc_id]
-                known[doc_id] = reread.get(doc_id)
+                elif now is None and known[doc_id] is not None:
+                    abandoned.append(versions[doc_id])  # deleted meanwhile: the delete is last
+                    del pending[doc_id]
+                else:
+                    known[doc_id] = now
             if not pending:
                 return replaced, abandoned
         raise Unavailable(
