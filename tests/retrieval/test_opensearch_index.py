@@ -1,9 +1,10 @@
-"""The OpenSearch backend without an OpenSearch server.
+"""The BM25-only OpenSearch backend (``SPARSE_BACKEND=opensearch``) without a server.
 
 Two layers: the pure request builders, and the real opensearch-py client talking HTTP to a
-loopback recorder (``opensearch_wire``) that answers with response shapes from the OpenSearch
-REST documentation. Neither is OpenSearch: analysis, BM25 scoring and refresh semantics are
-exercised only by ``test_opensearch_live.py`` against a real server (DOCENT_TEST_OPENSEARCH_URL).
+loopback recorder (``opensearch_wire``) that answers with scripted response shapes from the
+OpenSearch REST documentation (errors, refusals, timeouts). The stateful OpenSearch double runs
+the same backend under the store contract (``test_store_contract.py``); a real server only
+``test_opensearch_live.py`` (DOCENT_TEST_OPENSEARCH_URL).
 """
 
 from __future__ import annotations

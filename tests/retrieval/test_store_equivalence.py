@@ -73,7 +73,7 @@ def corpus(k8s_docs: Path) -> list[DocumentRecord]:
         )  # fmt: skip
         docs.append(DocumentRecord(parsed.doc_id, parsed.title, parsed.source_path,
                                    parsed.content_hash, chunks))  # fmt: skip
-    assert sum(len(d.chunks) for d in docs) > 300
+    assert sum(len(d.chunks) for d in docs) > 700
     return docs
 
 
