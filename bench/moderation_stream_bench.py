@@ -4,7 +4,7 @@ Run: ``python -m bench.moderation_stream_bench``.
 
 A real moderation service (``python -m services.moderation``, its own process, on loopback)
 checks a synthetic answer streamed at a fixed token interval through the gateway's
-:func:`~services.gateway.moderation_stream.guard_stream`, exactly as the pipeline wires it
+:func:`~services.gateway.chat.output_guard.guard_stream`, exactly as the pipeline wires it
 (leak check, then a Check RPC of the sliding window). For each token it records how long it
 was held back (arrival -> release) and compares the stream's end with an unmoderated run.
 Results go to stdout and ``bench/out/moderation_stream.json``.
@@ -23,11 +23,10 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from services.gateway.events import DeltaEvent
-from services.gateway.moderation_stream import GuardStats, guard_stream
-from services.gateway.prompt import system_prompt
-from services.gateway.safety import LeakDetector
-from services.gateway.safety_stages import output_check
+from services.gateway.chat.events import DeltaEvent
+from services.gateway.chat.output_guard import GuardStats, guard_stream, output_check
+from services.gateway.chat.prompt import system_prompt
+from services.gateway.chat.safety import LeakDetector
 from services.runtime.clients import Endpoint, ModerationClient
 from tests.conftest import free_port
 

@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 
 from docentlib.errors import DocentError
-from services.gateway.apikeys import SCOPES, ApiKey, KeyStore
+from services.gateway.access.keys import SCOPES, ApiKey, KeyStore
 
 app = typer.Typer(help="Create, list and revoke the gateway's API keys.", no_args_is_help=True)
 
@@ -28,7 +28,7 @@ def _fail(message: str) -> None:
 
 @contextmanager
 def _store() -> Iterator[KeyStore]:
-    from services.gateway.apikeys import open_key_store
+    from services.gateway.access.keys import open_key_store
     from services.gateway.settings import GatewaySettings
 
     try:

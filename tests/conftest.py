@@ -28,7 +28,9 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 @pytest.fixture(scope="session")
 def k8s_docs() -> Path:
     if not K8S_DOCS.is_dir():
-        pytest.fail(f"shared Kubernetes docs not found at {K8S_DOCS}: clone ../shared beside the repo")
+        pytest.fail(
+            f"shared Kubernetes docs not found at {K8S_DOCS}: clone ../shared beside the repo"
+        )
     return K8S_DOCS
 
 

@@ -120,7 +120,7 @@ def test_the_scan_sees_every_layer():
     ("source", "target", "names", "expected"),
     [
         ("services.gateway.app", "services.retrieval.core", (), "other service"),
-        ("services.runtime.clients", "services.gateway.errors", (), "runtime imports no"),
+        ("services.runtime.clients", "services.gateway.http.errors", (), "runtime imports no"),
         ("docentlib.ranking", "services.runtime.errors", (), "library imports no"),
         ("docent_eval.safety_eval", "docent_cli.chat", (), "imports the CLI"),
         ("bench.retrieval_bench", "docent_eval.retrieval_eval", ("_load",), "private name"),

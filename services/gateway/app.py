@@ -14,30 +14,40 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from services.gateway.auth import Auth
-from services.gateway.documents import DocumentJobs
-from services.gateway.errors import install_error_handlers
-from services.gateway.middleware import RequestContextMiddleware
-from services.gateway.openapi_errors import install_common_errors
-from services.gateway.pipeline import ChatPipeline
-from services.gateway.ratelimit import RateLimitHeadersMiddleware
-from services.gateway.routes import chat, conversations, documents, health, web
-from services.gateway.routes import openai as openai_routes
+from services.gateway.access.auth import Auth
+from services.gateway.access.ratelimit import RateLimitHeadersMiddleware
+from services.gateway.chat import routes as chat_routes
+from services.gateway.chat.pipeline import ChatPipeline
+from services.gateway.conversations import routes as conversation_routes
+from services.gateway.documents import routes as document_routes
+from services.gateway.documents.jobs import DocumentJobs
+from services.gateway.http import health
+from services.gateway.http.errors import install_error_handlers
+from services.gateway.http.middleware import RequestContextMiddleware
+from services.gateway.http.openapi import install_common_errors
+from services.gateway.openai import routes as openai_routes
 from services.gateway.settings import GatewaySettings
+from services.gateway.web import routes as web_routes
 from services.runtime.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: GatewaySettings | None = None) -> FastAPI:
-    """A gateway app; settings come from the environment unless given."""
+def create_app(
+    settings: GatewaySettings | None = None, pipeline_class: type[ChatPipeline] = ChatPipeline
+) -> FastAPI:
+    """A gateway app; settings come from the environment unless given.
+
+    ``pipeline_class`` lets a test serve a pipeline with stages of its own over the real app.
+    """
     settings = settings or GatewaySettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_tracing("gateway", settings.otlp_endpoint)
         app.state.settings = settings
-        app.state.pipeline = ChatPipeline.from_settings(settings)
+        app.state.pipeline = pipeline_class.from_settings(settings)
+        app.state.pipeline.scope.start()  # calibrate the out-of-scope scale in the background
         app.state.auth = Auth.from_settings(settings)
         app.state.documents = DocumentJobs(settings)
         log.info(
@@ -68,10 +78,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_common_errors(app)
     app.add_middleware(RateLimitHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
-    app.include_router(chat.router)
-    app.include_router(health.router)
-    app.include_router(conversations.router)
-    app.include_router(documents.router)
-    app.include_router(web.router)
-    app.include_router(openai_routes.router)
+    for router in (
+        chat_routes.router,
+        health.router,
+        conversation_routes.router,
+        document_routes.router,
+        web_routes.router,
+        openai_routes.router,
+    ):
+        app.include_router(router)
     return app

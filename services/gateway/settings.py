@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.gateway.chat.prompt import DEFAULT_DOMAIN
 from services.runtime.clients import Endpoint
 from services.runtime.resilience import CircuitBreaker, RetryPolicy
 from services.runtime.settings import default_data_root
@@ -124,9 +125,16 @@ class GatewaySettings(BaseSettings):
         description="Tokens per minute per API key, unless the key sets its own (0: none).",
     )
     domain: str = Field(
-        "Kubernetes: running, configuring and operating clusters and the workloads on them",
-        description="What the knowledge base covers; stated in the system prompt and in the "
-        "out-of-scope refusal (the moderation service judges scope with its own description).",
+        DEFAULT_DOMAIN,
+        description="What the knowledge base covers, in words for the system prompt and the "
+        "out-of-scope refusal ('I answer questions about <domain>'). Scope itself is judged from "
+        "the ingested documents, whatever this says.",
+    )
+    scope_refresh_s: float = Field(
+        60.0,
+        gt=0,
+        description="How often (at most) to check whether the documents changed and, if so, "
+        "recalibrate the out-of-scope scale on the knowledge base (docs/safety.md).",
     )
     check_passages: bool = Field(
         True,
@@ -145,11 +153,6 @@ class GatewaySettings(BaseSettings):
         8,
         ge=3,
         description="Consecutive words of the system prompt in the output that count as a leak.",
-    )
-    debug_echo: bool = Field(
-        False,
-        description="TESTS ONLY: a message starting with '/echo ' makes the model repeat the rest "
-        "(input checks and retrieval skipped) to show output moderation cutting an answer off.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     log_json: bool = Field(True, description="One JSON object per log line.")

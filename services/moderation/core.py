@@ -9,12 +9,12 @@ so it must stay cheap.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from docentlib.errors import InvalidInput, Unavailable
-from services.moderation.backends.base import ToxicityBackend
+from docentlib.errors import InvalidInput
+from docentlib.registry import Registry
+from services.moderation.backends.base import ToxicityBackend, ToxicityLoader
 from services.moderation.detectors import Finding, IntentDetector, relevance
 from services.moderation.semantic import PatternSimilarity
 from services.moderation.settings import ModerationSettings
@@ -52,34 +52,21 @@ def verdict(categories: list[CategoryResult], evidence: list[str] | None = None)
     return Verdict(not any(c.flagged for c in categories), tuple(categories), tuple(evidence or ()))
 
 
-def _profanity_check(settings: ModerationSettings) -> ToxicityBackend:
-    from services.moderation.backends.profanity_check import ProfanityCheckBackend
-
-    return ProfanityCheckBackend()
-
-
-def _detoxify(settings: ModerationSettings) -> ToxicityBackend:
-    from services.moderation.backends.detoxify import DetoxifyBackend
-
-    if settings.detoxify_checkpoint is None or settings.detoxify_config_dir is None:
-        raise Unavailable(
-            "toxicity_backend=detoxify needs DOCENT_MODERATION_DETOXIFY_CHECKPOINT and "
-            "DOCENT_MODERATION_DETOXIFY_CONFIG_DIR (see docs/safety.md)"
-        )
-    return DetoxifyBackend(settings.detoxify_checkpoint, settings.detoxify_config_dir)
-
-
-BACKENDS: dict[str, Callable[[ModerationSettings], ToxicityBackend]] = {
-    "profanity-check": _profanity_check,
-    "detoxify": _detoxify,
-}
+# Imported lazily: only the chosen backend's dependencies (detoxify: torch, transformers) load.
+TOXICITY_BACKENDS: Registry[ToxicityLoader] = Registry(
+    "toxicity backend",
+    {
+        "profanity-check": "services.moderation.backends.profanity_check:"
+        "ProfanityCheckBackend.from_settings",
+        "detoxify": "services.moderation.backends.detoxify:DetoxifyBackend.from_settings",
+    },
+    hints={"detoxify": "pip install detoxify"},
+)
 
 
 def build_backend(name: str, settings: ModerationSettings | None = None) -> ToxicityBackend:
-    """The toxicity backend called ``name`` (validated against the registry)."""
-    if name not in BACKENDS:
-        raise InvalidInput(f"unknown toxicity backend {name!r}; choose one of {sorted(BACKENDS)}")
-    return BACKENDS[name](settings or ModerationSettings())
+    """The toxicity backend called ``name``; an unknown name fails naming the valid choices."""
+    return TOXICITY_BACKENDS.get(name)(settings or ModerationSettings())
 
 
 def load_similarity(settings: ModerationSettings) -> PatternSimilarity | None:
@@ -165,20 +152,35 @@ class Moderator:
             for f in findings.values()
         ]
 
-    def check_scope(self, question: str, retrieval_score: float | None) -> Verdict:
-        """``out_of_scope`` = 1 - relevance of the question to the knowledge base."""
+    def check_scope(
+        self,
+        question: str,
+        retrieval_score: float | None,
+        retrieval_relevance: float | None = None,
+    ) -> Verdict:
+        """``out_of_scope`` = 1 - relevance of the question to the knowledge base.
+
+        ``retrieval_relevance`` (the gateway's score on the corpus's own scale) decides when
+        given; a configured domain description can only widen the scope. Without it, the raw
+        ``retrieval_score`` is mixed with the description as before.
+        """
         self._validate(question, "question")
         if not question.strip():
             raise InvalidInput("question must not be empty")
         domain = None
         if self.similarity is not None and "domain" in self.similarity.matrices:
             domain = self.similarity.scores([question])[0]["domain"]
-        value = relevance(domain, retrieval_score, self.settings.scope_retrieval_weight)
+        if retrieval_relevance is not None:
+            value = max(retrieval_relevance, domain or 0.0)
+        else:
+            value = relevance(domain, retrieval_score, self.settings.scope_retrieval_weight)
         evidence = [f"relevance {value:.3f}"]
         if domain is not None:
             evidence.append(f"domain similarity {domain:.3f}")
         if retrieval_score is not None:
             evidence.append(f"top retrieval score {retrieval_score:.3f}")
+        if retrieval_relevance is not None:
+            evidence.append(f"retrieval relevance {retrieval_relevance:.3f}")
         score = round(1.0 - value, 4)
         return verdict(
             [CategoryResult("out_of_scope", score, self.settings.out_of_scope_threshold)],

@@ -70,10 +70,13 @@ class ModerationServicer(moderation_pb2_grpc.ModerationServicer):
     ) -> moderation_pb2.CheckContextResponse:
         moderator = self._ready()
         score = request.top_retrieval_score if request.HasField("top_retrieval_score") else None
+        calibrated = (
+            request.retrieval_relevance if request.HasField("retrieval_relevance") else None
+        )
 
         def run() -> tuple[Verdict, list[Verdict]]:
             return (
-                moderator.check_scope(request.question, score),
+                moderator.check_scope(request.question, score, calibrated),
                 moderator.check_passages(list(request.passages)),
             )
 

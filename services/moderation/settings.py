@@ -9,14 +9,6 @@ from pydantic_settings import SettingsConfigDict
 
 from services.runtime.settings import ServiceSettings
 
-_DOMAIN_FILE = Path(__file__).resolve().parent / "data" / "domain.txt"
-
-
-def default_domain() -> str:
-    """The Kubernetes domain description shipped with the service."""
-    lines = _DOMAIN_FILE.read_text(encoding="utf-8").splitlines()
-    return "\n".join(line for line in lines if line.strip() and not line.startswith("#"))
-
 
 class ModerationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DOCENT_MODERATION_", extra="ignore")
@@ -56,13 +48,15 @@ class ModerationSettings(ServiceSettings):
         0.5,
         ge=0.0,
         le=1.0,
-        description="Weight of the top dense retrieval score in a question's relevance; the "
-        "rest is its similarity to the domain description.",
+        description="Without a calibrated retrieval relevance (older clients): weight of the raw "
+        "top dense retrieval score in a question's relevance; the rest is its similarity to the "
+        "domain description.",
     )
     domain_description: str = Field(
-        default_domain(),
-        description="What the knowledge base covers, as sentences (newline or '. ' separated); "
-        "out-of-scope questions are far from all of them.",
+        "",
+        description="Optional: what the knowledge base covers, as sentences (newline or '. ' "
+        "separated). The scope comes from the ingested documents (the gateway's calibrated "
+        "retrieval relevance); a question close to one of these sentences is in scope too.",
     )
     semantic: bool = Field(
         True,

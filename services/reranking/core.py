@@ -8,11 +8,23 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from docentlib.errors import InvalidInput
-from docentlib.maxsim import MaxSimCrossEncoder, head_of
+from docentlib.maxsim import head_of
 from docentlib.precision import resolve_dtype
+from docentlib.registry import Registry
+from services.reranking.scorers.base import PairScorer, ScorerLoader
 from services.reranking.settings import RerankingSettings
 
 log = logging.getLogger(__name__)
+
+# Keyed by the head a model folder declares (docentlib.maxsim.head_of: its docent_reranker.json,
+# else "linear"); imported lazily, so only the chosen kind's library loads.
+SCORERS: Registry[ScorerLoader] = Registry(
+    "reranker head",
+    {
+        "maxsim": "services.reranking.scorers.maxsim:load",
+        "linear": "services.reranking.scorers.cross_encoder:CrossEncoderScorer.load",
+    },
+)
 
 
 def has_model(path: Path) -> bool:
@@ -23,7 +35,8 @@ def has_model(path: Path) -> bool:
 
 class Reranker:
     """A loaded cross-encoder: our MaxSim-head model (:mod:`docentlib.maxsim`, what
-    ``docent train reranker`` writes) or any sentence-transformers CrossEncoder folder.
+    ``docent train reranker`` writes) or any sentence-transformers CrossEncoder folder, chosen
+    once at load from the head the folder declares.
 
     Usage::
 
@@ -31,8 +44,8 @@ class Reranker:
         reranker.score("roll back a deployment", ["kubectl rollout undo ...", "Pods are ..."])
     """
 
-    def __init__(self, model: object, model_id: str, settings: RerankingSettings) -> None:
-        self._model = model
+    def __init__(self, scorer: PairScorer, model_id: str, settings: RerankingSettings) -> None:
+        self._scorer = scorer
         self.model_id = model_id
         self.settings = settings
         self._lock = threading.Lock()
@@ -42,7 +55,10 @@ class Reranker:
 
     @classmethod
     def load(cls, settings: RerankingSettings) -> Reranker | None:
-        """The cross-encoder at the configured path, or None when none has been trained yet."""
+        """The cross-encoder at the configured path, or None when none has been trained yet.
+
+        :raises InvalidInput: when the folder declares a head no scorer is registered for.
+        """
         path = settings.resolved_model_path()
         if not has_model(path):
             log.warning(
@@ -50,24 +66,15 @@ class Reranker:
                 extra={"model_path": str(path)},
             )
             return None
+        head = head_of(path)
+        load_scorer = SCORERS.get(head)
         import torch
 
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        head = head_of(path)
-        if head == "maxsim":
-            model: object = MaxSimCrossEncoder.load(path, settings.max_length, settings.device)
-        else:
-            from sentence_transformers import CrossEncoder
-
-            model = CrossEncoder(
-                str(path),
-                device=settings.device,
-                max_length=settings.max_length,
-                local_files_only=True,
-            )
+        scorer = load_scorer(path, settings)
         log.info("cross-encoder loaded", extra={"model_path": str(path), "head": head})
-        return cls(model, path.name, settings)
+        return cls(scorer, path.name, settings)
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:
         """Relevance of each passage to ``query`` (higher is better), in input order."""
@@ -83,12 +90,4 @@ class Reranker:
 
         autocast = torch.autocast(self._autocast_device, dtype=torch.bfloat16, enabled=self._bf16)
         with self._lock, autocast:
-            if isinstance(self._model, MaxSimCrossEncoder):
-                return self._model.scores(query, passages, self.settings.batch_size)
-            scores = self._model.predict(  # type: ignore[attr-defined]
-                [(query, p) for p in passages],
-                batch_size=self.settings.batch_size,
-                show_progress_bar=False,
-                convert_to_numpy=True,
-            )
-        return [float(s) for s in scores]
+            return self._scorer.scores(query, passages, self.settings.batch_size)

@@ -213,11 +213,18 @@ class ModerationClient(_Client):
         return await self._unary(self._stub.Check, request)
 
     async def check_context(
-        self, question: str, passages: Sequence[str], top_retrieval_score: float | None = None
+        self,
+        question: str,
+        passages: Sequence[str],
+        top_retrieval_score: float | None = None,
+        retrieval_relevance: float | None = None,
     ) -> moderation_pb2.CheckContextResponse:
         """Out-of-scope verdict of ``question`` and an injection verdict per passage, at once."""
         request = moderation_pb2.CheckContextRequest(
-            question=question, passages=list(passages), top_retrieval_score=top_retrieval_score
+            question=question,
+            passages=list(passages),
+            top_retrieval_score=top_retrieval_score,
+            retrieval_relevance=retrieval_relevance,
         )
         return await self._unary(self._stub.CheckContext, request)
 

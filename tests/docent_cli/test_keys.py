@@ -7,7 +7,7 @@ import json
 from typer.testing import CliRunner
 
 from docent_cli.main import app
-from services.gateway.apikeys import hash_secret, open_key_store
+from services.gateway.access.keys import hash_secret, open_key_store
 from services.gateway.settings import GatewaySettings
 
 runner = CliRunner()

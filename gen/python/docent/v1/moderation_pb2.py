@@ -24,27 +24,27 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ocent/v1/moderation.proto\x12\tdocent.v1\"E\n\x0c\x43heckRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\'\n\tdirection\x18\x02 \x01(\x0e\x32\x14.docent.v1.Direction\"s\n\x13\x43heckContextRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x10\n\x08passages\x18\x02 \x03(\t\x12 \n\x13top_retrieval_score\x18\x03 \x01(\x02H\x00\x88\x01\x01\x42\x16\n\x14_top_retrieval_score\"k\n\x14\x43heckContextResponse\x12\'\n\x05scope\x18\x01 \x01(\x0b\x32\x18.docent.v1.CheckResponse\x12*\n\x08passages\x18\x02 \x03(\x0b\x32\x18.docent.v1.CheckResponse\"T\n\rCategoryScore\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x11\n\tthreshold\x18\x03 \x01(\x02\x12\x0f\n\x07\x66lagged\x18\x04 \x01(\x08\"\x86\x01\n\rCheckResponse\x12%\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x13.docent.v1.Decision\x12,\n\ncategories\x18\x02 \x03(\x0b\x32\x18.docent.v1.CategoryScore\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08\x65vidence\x18\x04 \x03(\t*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IRECTION_INPUT\x10\x01\x12\x14\n\x10\x44IRECTION_OUTPUT\x10\x02*L\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x12\n\x0e\x44\x45\x43ISION_BLOCK\x10\x02\x32\x99\x01\n\nModeration\x12:\n\x05\x43heck\x12\x17.docent.v1.CheckRequest\x1a\x18.docent.v1.CheckResponse\x12O\n\x0c\x43heckContext\x12\x1e.docent.v1.CheckContextRequest\x1a\x1f.docent.v1.CheckContextResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ocent/v1/moderation.proto\x12\tdocent.v1\"E\n\x0c\x43heckRequest\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\'\n\tdirection\x18\x02 \x01(\x0e\x32\x14.docent.v1.Direction\"\xad\x01\n\x13\x43heckContextRequest\x12\x10\n\x08question\x18\x01 \x01(\t\x12\x10\n\x08passages\x18\x02 \x03(\t\x12 \n\x13top_retrieval_score\x18\x03 \x01(\x02H\x00\x88\x01\x01\x12 \n\x13retrieval_relevance\x18\x04 \x01(\x02H\x01\x88\x01\x01\x42\x16\n\x14_top_retrieval_scoreB\x16\n\x14_retrieval_relevance\"k\n\x14\x43heckContextResponse\x12\'\n\x05scope\x18\x01 \x01(\x0b\x32\x18.docent.v1.CheckResponse\x12*\n\x08passages\x18\x02 \x03(\x0b\x32\x18.docent.v1.CheckResponse\"T\n\rCategoryScore\x12\x10\n\x08\x63\x61tegory\x18\x01 \x01(\t\x12\r\n\x05score\x18\x02 \x01(\x02\x12\x11\n\tthreshold\x18\x03 \x01(\x02\x12\x0f\n\x07\x66lagged\x18\x04 \x01(\x08\"\x86\x01\n\rCheckResponse\x12%\n\x08\x64\x65\x63ision\x18\x01 \x01(\x0e\x32\x13.docent.v1.Decision\x12,\n\ncategories\x18\x02 \x03(\x0b\x32\x18.docent.v1.CategoryScore\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x10\n\x08\x65vidence\x18\x04 \x03(\t*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x44IRECTION_INPUT\x10\x01\x12\x14\n\x10\x44IRECTION_OUTPUT\x10\x02*L\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x45\x43ISION_ALLOW\x10\x01\x12\x12\n\x0e\x44\x45\x43ISION_BLOCK\x10\x02\x32\x99\x01\n\nModeration\x12:\n\x05\x43heck\x12\x17.docent.v1.CheckRequest\x1a\x18.docent.v1.CheckResponse\x12O\n\x0c\x43heckContext\x12\x1e.docent.v1.CheckContextRequest\x1a\x1f.docent.v1.CheckContextResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'docent.v1.moderation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DIRECTION']._serialized_start=561
-  _globals['_DIRECTION']._serialized_end=642
-  _globals['_DECISION']._serialized_start=644
-  _globals['_DECISION']._serialized_end=720
+  _globals['_DIRECTION']._serialized_start=620
+  _globals['_DIRECTION']._serialized_end=701
+  _globals['_DECISION']._serialized_start=703
+  _globals['_DECISION']._serialized_end=779
   _globals['_CHECKREQUEST']._serialized_start=41
   _globals['_CHECKREQUEST']._serialized_end=110
-  _globals['_CHECKCONTEXTREQUEST']._serialized_start=112
-  _globals['_CHECKCONTEXTREQUEST']._serialized_end=227
-  _globals['_CHECKCONTEXTRESPONSE']._serialized_start=229
-  _globals['_CHECKCONTEXTRESPONSE']._serialized_end=336
-  _globals['_CATEGORYSCORE']._serialized_start=338
-  _globals['_CATEGORYSCORE']._serialized_end=422
-  _globals['_CHECKRESPONSE']._serialized_start=425
-  _globals['_CHECKRESPONSE']._serialized_end=559
-  _globals['_MODERATION']._serialized_start=723
-  _globals['_MODERATION']._serialized_end=876
+  _globals['_CHECKCONTEXTREQUEST']._serialized_start=113
+  _globals['_CHECKCONTEXTREQUEST']._serialized_end=286
+  _globals['_CHECKCONTEXTRESPONSE']._serialized_start=288
+  _globals['_CHECKCONTEXTRESPONSE']._serialized_end=395
+  _globals['_CATEGORYSCORE']._serialized_start=397
+  _globals['_CATEGORYSCORE']._serialized_end=481
+  _globals['_CHECKRESPONSE']._serialized_start=484
+  _globals['_CHECKRESPONSE']._serialized_end=618
+  _globals['_MODERATION']._serialized_start=782
+  _globals['_MODERATION']._serialized_end=935
 # @@protoc_insertion_point(module_scope)

@@ -34,14 +34,16 @@ class CheckRequest(_message.Message):
     def __init__(self, text: _Optional[str] = ..., direction: _Optional[_Union[Direction, str]] = ...) -> None: ...
 
 class CheckContextRequest(_message.Message):
-    __slots__ = ("question", "passages", "top_retrieval_score")
+    __slots__ = ("question", "passages", "top_retrieval_score", "retrieval_relevance")
     QUESTION_FIELD_NUMBER: _ClassVar[int]
     PASSAGES_FIELD_NUMBER: _ClassVar[int]
     TOP_RETRIEVAL_SCORE_FIELD_NUMBER: _ClassVar[int]
+    RETRIEVAL_RELEVANCE_FIELD_NUMBER: _ClassVar[int]
     question: str
     passages: _containers.RepeatedScalarFieldContainer[str]
     top_retrieval_score: float
-    def __init__(self, question: _Optional[str] = ..., passages: _Optional[_Iterable[str]] = ..., top_retrieval_score: _Optional[float] = ...) -> None: ...
+    retrieval_relevance: float
+    def __init__(self, question: _Optional[str] = ..., passages: _Optional[_Iterable[str]] = ..., top_retrieval_score: _Optional[float] = ..., retrieval_relevance: _Optional[float] = ...) -> None: ...
 
 class CheckContextResponse(_message.Message):
     __slots__ = ("scope", "passages")

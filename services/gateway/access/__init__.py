@@ -1,0 +1,1 @@
+"""Who may call: API keys and scopes, authentication, per-key rate limits."""

@@ -1,0 +1,1 @@
+"""The chat path: the pipeline and its stages, the prompt, safety, the output guard."""

@@ -1,0 +1,68 @@
+"""Generation, the last stage: the only one that runs after the response has started.
+
+So it never raises: a failure becomes an ``error`` event with the usual error body. It is timed
+and traced by the chat's stage clock like every other stage.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import TYPE_CHECKING
+
+from opentelemetry.trace import Status, StatusCode
+
+from docent.v1 import generation_pb2
+from docentlib.errors import DocentError
+from services.gateway.chat.events import DeltaEvent, ErrorEvent
+from services.gateway.chat.schemas import Usage
+from services.gateway.http.errors import domain_error, internal_error
+from services.runtime.clients import GenerationClient
+
+if TYPE_CHECKING:
+    from services.gateway.chat.prepared import PreparedChat
+
+
+async def stream_answer(
+    generation: GenerationClient, chat: PreparedChat
+) -> AsyncIterator[DeltaEvent | ErrorEvent]:
+    """Stream the model's text into ``chat.answer`` as delta events, or end with an error.
+
+    Leaving early (the client went away) closes the inner stream, which cancels the gRPC call so
+    the generation server stops working on it.
+    """
+    start = time.perf_counter()
+    stream = generation.generate(
+        chat.messages,
+        max_tokens=chat.max_tokens,
+        temperature=chat.temperature,
+        top_p=chat.top_p,
+    )
+    with chat.clock.stage("generation", parent=chat.trace_context) as span:
+        try:
+            async with aclosing(stream) as replies:
+                async for reply in replies:
+                    if reply.text:
+                        if not chat.answer.started:
+                            chat.clock.note("first_token", time.perf_counter() - start)
+                        chat.answer.add(reply.text)
+                        yield DeltaEvent(reply.text)
+                    if reply.finish_reason:
+                        chat.metadata.finish_reason = _finish_name(reply.finish_reason)
+                    if reply.HasField("usage"):
+                        chat.usage = Usage(
+                            prompt_tokens=reply.usage.prompt_tokens,
+                            completion_tokens=reply.usage.completion_tokens,
+                        )
+        except Exception as exc:
+            span.record_exception(exc)
+            span.set_status(Status(StatusCode.ERROR, str(exc)))
+            is_domain = isinstance(exc, DocentError)
+            status, body = domain_error(exc) if is_domain else internal_error(exc)
+            yield ErrorEvent(exc, status, body)
+
+
+def _finish_name(reason: int) -> str:
+    """``FINISH_REASON_STOP`` -> ``stop``."""
+    return generation_pb2.FinishReason.Name(reason).removeprefix("FINISH_REASON_").lower()

@@ -1,0 +1,98 @@
+"""``POST /v1/chat``: server-sent events by default, one JSON body with ``stream: false``.
+
+Stages before generation run before the response starts, so their failures are ordinary HTTP
+errors; once streaming, a failure is an ``error`` event that ends the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+from services.gateway.access.auth import AUTH_ERRORS, ChatCaller, metered
+from services.gateway.chat.events import ChatEvent, ErrorEvent
+from services.gateway.chat.pipeline import ChatPipeline
+from services.gateway.chat.schemas import ChatRequest, ChatResponse, ErrorBody
+from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
+from services.gateway.http.errors import internal_error
+from services.gateway.http.sse import format_event, with_heartbeats
+
+router = APIRouter()
+
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)}
+
+
+class EventStreamResponse(StreamingResponse):
+    """A streaming response that always closes its body iterator, whatever ended the stream.
+
+    Starlette leaves the iterator open when the client disconnects on ASGI 2.4 servers; closing
+    it here is what cancels the generation call upstream right away.
+    """
+
+    media_type = "text/event-stream"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+
+
+async def sse_frames(events: AsyncIterator[ChatEvent]) -> AsyncIterator[bytes]:
+    """Frame each event; an unexpected failure still ends the stream with an ``error`` event."""
+    async with aclosing(events) as source:
+        try:
+            async for event in source:
+                yield format_event(event.name, event.data())
+        except Exception as exc:
+            _, body = internal_error(exc)
+            yield format_event("error", body)
+
+
+@router.post(
+    "/v1/chat",
+    response_model=ChatResponse,
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "SSE or one JSON answer."},
+        **_ERRORS,
+    },
+)
+async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Response:
+    """Answer ``body.message`` from the indexed documents, with numbered sources."""
+    pipeline: ChatPipeline = request.app.state.pipeline
+    limit = pipeline.settings.max_message_chars
+    if len(body.message) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": ("body", "message"),
+                    "msg": f"String should have at most {limit} characters",
+                    "input": None,
+                }
+            ]
+        )
+    try:
+        prepared = await unless_disconnected(
+            request, pipeline.prepare(body, owner=caller.owner), "prepare"
+        )
+        if not body.stream:
+            result = await unless_disconnected(request, pipeline.collect(prepared), "generation")
+    except ClientDisconnected:
+        return Response(status_code=CLIENT_CLOSED)
+    if not body.stream:
+        if isinstance(result, ErrorEvent):
+            return JSONResponse(result.body, status_code=result.status)
+        await caller.charge(result.usage.prompt_tokens + result.usage.completion_tokens)
+        return JSONResponse(result.model_dump(mode="json"))
+    events = metered(pipeline.events(prepared), caller)
+    frames = with_heartbeats(sse_frames(events), pipeline.settings.heartbeat_s)
+    return EventStreamResponse(frames, headers=SSE_HEADERS)

@@ -1,0 +1,82 @@
+"""Sources as the client sees them, and the citations an answer is owed.
+
+Sources are numbered in prompt order, so ``[n]`` in the answer points at source ``n``; the
+client gets a one-line snippet instead of the whole chunk.
+
+Small local models (the offline default has 135M parameters) rarely write ``[n]`` markers
+however the prompt asks. Rather than return an answer with no provenance, the gateway
+attributes it: each source is scored by how much of the answer's vocabulary it contains, and
+the sources that clear a threshold are cited at the end of the answer. ``metadata.citation_mode``
+tells a client whether the markers came from the model or from this attribution.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from services.gateway.chat.rerank import Ranked
+from services.gateway.chat.schemas import Source
+
+
+def to_sources(ranked: Sequence[Ranked], snippet_chars: int) -> list[Source]:
+    """Numbered ``[1]..[n]`` in prompt order, so ``[n]`` in the answer points at ``n``."""
+    return [
+        Source(
+            n=n,
+            chunk_id=r.hit.chunk_id,
+            doc_id=r.hit.doc_id,
+            title=r.hit.title,
+            source_path=r.hit.source_path,
+            heading_path=list(r.hit.heading_path),
+            text=snippet(r.hit.text, snippet_chars),
+            score=r.hit.score,
+            retriever_scores=dict(r.hit.retriever_scores),
+            rerank_score=r.rerank_score,
+        )
+        for n, r in enumerate(ranked, start=1)
+    ]
+
+
+def snippet(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
+    return cut + "…"
+
+
+_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]|[a-z0-9]")
+_STOPWORD_TEXT = """
+    a an and are as at be been but by can do does for from has have how i if in into is it
+    its may more most no not of on or other our should so such than that the their them then
+    there these they this to use used using was we were what when where which while who will
+    with would you your yes also any all each just only some very"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def content_words(text: str) -> set[str]:
+    """Lower-cased words that carry meaning (no stop words, no single characters)."""
+    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
+
+
+def attribute(
+    answer: str, passages: Sequence[str], min_support: float = 0.2, max_citations: int = 3
+) -> list[int]:
+    """1-based numbers of the passages that support ``answer``, best first.
+
+    A passage's support is the share of the answer's content words it contains. Passages below
+    ``min_support`` are never cited, so an answer unrelated to its sources cites nothing.
+    """
+    words = content_words(answer)
+    if not words:
+        return []
+    support = [(len(words & content_words(p)) / len(words), n) for n, p in enumerate(passages, 1)]
+    ranked = sorted((s for s in support if s[0] >= min_support), key=lambda s: (-s[0], s[1]))
+    return [n for _, n in ranked[:max_citations]]
+
+
+def citation_suffix(numbers: Sequence[int]) -> str:
+    """`` [1][3]``: appended to an answer that cited nothing itself."""
+    return " " + "".join(f"[{n}]" for n in numbers) if numbers else ""

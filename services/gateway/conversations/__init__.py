@@ -1,0 +1,1 @@
+"""Conversations: the store Protocol, SQLite and Redis stores, and the routes."""

@@ -1,0 +1,1 @@
+"""Document upload and ingestion jobs."""

@@ -1,0 +1,1 @@
+"""The OpenAI-compatible API over the same chat pipeline."""

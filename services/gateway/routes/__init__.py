@@ -1,1 +1,0 @@
-"""HTTP routes: chat, and health/readiness/metrics."""

@@ -1,0 +1,1 @@
+"""Cross-encoder scorers behind :class:`~services.reranking.scorers.base.PairScorer`."""
