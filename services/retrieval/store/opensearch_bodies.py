@@ -38,6 +38,9 @@ RECORD_FIELDS = [
 TERMS_BATCH = 1024  # values per terms query (OpenSearch allows 65,536)
 _NOT_INDEXED = {"type": "keyword", "index": False, "doc_values": False}
 BulkOp = tuple[dict[str, Any], dict[str, Any] | None]  # (action, source; None for delete)
+# Where each k-NN engine takes HNSW's ef_search: a method parameter (faiss), an index setting
+# (nmslib), or nowhere (lucene searches with ef = k).
+EF_SEARCH_IN: dict[str, str | None] = {"faiss": "method", "nmslib": "index", "lucene": None}
 
 
 def documents_index(index: str) -> str:
@@ -81,7 +84,7 @@ def knn_method(settings: RetrievalSettings) -> dict[str, Any]:
         "m": settings.hnsw_m,
         "ef_construction": settings.hnsw_ef_construction,
     }
-    if settings.opensearch_knn_engine == "faiss":
+    if EF_SEARCH_IN[settings.opensearch_knn_engine] == "method":
         parameters["ef_search"] = settings.hnsw_ef_search
     return {
         "name": "hnsw",
@@ -101,7 +104,7 @@ def chunk_index_definition(settings: RetrievalSettings) -> dict[str, Any]:
         "similarity": analysis.similarity(s.opensearch_bm25_k1, s.opensearch_bm25_b),
         "analysis": analysis.analysis(),
     }
-    if s.opensearch_knn_engine == "nmslib":
+    if EF_SEARCH_IN[s.opensearch_knn_engine] == "index":
         index["knn.algo_param.ef_search"] = s.hnsw_ef_search
     return {
         "settings": {"index": index},
