@@ -1,23 +1,35 @@
 """Settings of the gateway (env prefix ``DOCENT_GATEWAY_``), validated once at start-up.
 
 One address and one deadline per dependency, so ``docent up`` and the chart can point the
-gateway anywhere by environment alone (e.g. ``DOCENT_GATEWAY_RETRIEVAL_ADDRESS``).
+gateway anywhere by environment alone (e.g. ``DOCENT_GATEWAY_RETRIEVAL_ADDRESS``). An address
+may name several replicas (a DNS name with one record per pod, or a list of IPs); calls are
+spread over them round-robin.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.gateway.chat.prompt import DEFAULT_DOMAIN
+from services.runtime.channels import grpc_target
 from services.runtime.clients import Endpoint
 from services.runtime.resilience import CircuitBreaker, RetryPolicy
 from services.runtime.settings import default_data_root
 
 DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+
+
+def _address(port: int, service: str) -> Any:
+    """An address setting: one DNS name, a list of replica IPs, or a gRPC target."""
+    return Field(
+        f"127.0.0.1:{port}",
+        description=f"{service} service: host:port (calls go round-robin over every address "
+        "it resolves to), IP:port,IP:port for replicas by IP, or a gRPC target (dns:///...).",
+    )
 
 
 class GatewaySettings(BaseSettings):
@@ -32,15 +44,15 @@ class GatewaySettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(8080, ge=0, le=65535, description="HTTP port (REST, SSE and /metrics).")
 
-    embedding_address: str = Field("127.0.0.1:50051", description="Embedding service host:port.")
+    embedding_address: str = _address(50051, "Embedding")
     embedding_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Embed call.")
-    retrieval_address: str = Field("127.0.0.1:50052", description="Retrieval service host:port.")
+    retrieval_address: str = _address(50052, "Retrieval")
     retrieval_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Search call.")
-    reranking_address: str = Field("127.0.0.1:50053", description="Reranking service host:port.")
+    reranking_address: str = _address(50053, "Reranking")
     reranking_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Rerank call.")
-    moderation_address: str = Field("127.0.0.1:50054", description="Moderation service host:port.")
+    moderation_address: str = _address(50054, "Moderation")
     moderation_timeout_s: float = Field(5.0, gt=0, description="Deadline of one Check call.")
-    generation_address: str = Field("127.0.0.1:50055", description="Generation service host:port.")
+    generation_address: str = _address(50055, "Generation")
     generation_timeout_s: float = Field(
         120.0, gt=0, description="Deadline of a whole Generate stream (and of CountTokens)."
     )
@@ -49,10 +61,14 @@ class GatewaySettings(BaseSettings):
         15.0, gt=0, description="Bounds every stage before generation starts, all together."
     )
     rpc_attempts: int = Field(
-        3, ge=1, le=10, description="Tries of an idempotent RPC failing with UNAVAILABLE (1: none)."
+        3,
+        ge=1,
+        le=5,
+        description="Tries of an idempotent RPC failing with UNAVAILABLE, by gRPC's retry policy "
+        "(1: none; gRPC allows at most 5).",
     )
     rpc_backoff_s: float = Field(
-        0.05, ge=0, le=1, description="Jittered backoff ceiling of the first retry; doubles after."
+        0.05, gt=0, le=1, description="Jittered backoff ceiling of the first retry; doubles after."
     )
     breaker_failures: int = Field(
         5, ge=1, description="Consecutive failures of a dependency that open its circuit breaker."
@@ -146,6 +162,21 @@ class GatewaySettings(BaseSettings):
         description="Check generated text in a sliding window before it is streamed; stop the "
         "answer and replace it with a refusal on a violation.",
     )
+    context_sentences: int = Field(
+        6,
+        ge=0,
+        le=100,
+        description="Sentences of each passage the prompt carries: the first, then those that "
+        "share most words with the question (0: whole passages). Small models answer better "
+        "from a focused context; set 0 for a large model (the chart's GPU profile does).",
+    )
+    grounding: Literal["drop", "mark", "off"] = Field(
+        "drop",
+        description="The groundedness guard on the stream: sentences no passage supports are "
+        "dropped (drop) or kept and listed in metadata (mark); a repeated sentence or a loop "
+        "ends generation; with nothing supported the answer falls back to the passages' "
+        "closest sentences, cited (docs/safety.md). off: text streams as generated.",
+    )
     output_window_chars: int = Field(
         400, ge=20, le=20_000, description="Length of the sliding window of output that is checked."
     )
@@ -159,6 +190,13 @@ class GatewaySettings(BaseSettings):
     otlp_endpoint: str | None = Field(
         None, description="OTLP/gRPC collector endpoint; tracing is off when unset."
     )
+
+    @field_validator(*(f"{d}_address" for d in DEPENDENCIES))
+    @classmethod
+    def _address_is_a_target(cls, value: str) -> str:
+        """A typo in an address fails at start-up, naming the variable, not at the first call."""
+        grpc_target(value)
+        return value
 
     def resilience(self, dependency: str) -> tuple[RetryPolicy, CircuitBreaker]:
         """The retry policy and a fresh circuit breaker for ``dependency``'s client."""

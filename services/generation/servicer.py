@@ -76,6 +76,16 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
             stop=tuple(sampling.stop),
             seed=sampling.seed if sampling.HasField("seed") else None,
             adapter=adapter or None,
+            repetition_penalty=(
+                sampling.repetition_penalty
+                if sampling.HasField("repetition_penalty")
+                else self.settings.decoding().repetition_penalty
+            ),
+            no_repeat_ngram_size=(
+                sampling.no_repeat_ngram_size
+                if sampling.HasField("no_repeat_ngram_size")
+                else self.settings.decoding().no_repeat_ngram_size
+            ),
         )
 
     async def Generate(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -47,6 +48,20 @@ class GenerationSettings(ServiceSettings):
     )
     default_max_tokens: int = Field(
         256, ge=1, description="Completion budget when a request does not set one."
+    )
+    repetition_penalty: float | None = Field(
+        None,
+        ge=1.0,
+        le=2.0,
+        description="Default repetition penalty when a request sets none (1.0: off). Unset: the "
+        "engine's default (transformers, which serves small CPU models: 1.15; vllm, openai: 1.0).",
+    )
+    no_repeat_ngram_size: int | None = Field(
+        None,
+        ge=0,
+        le=16,
+        description="Default n-gram size never generated twice when a request sets none (0: off). "
+        "Unset: the engine's default (transformers: 4; vllm and openai cannot ban n-grams: 0).",
     )
     max_tokens_limit: int = Field(
         1024, ge=1, description="Largest max_tokens a request may ask for."
@@ -118,3 +133,34 @@ class GenerationSettings(ServiceSettings):
         path = self.model_cache_dir or self.resolved_data_dir() / "models"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    def decoding(self) -> DecodingDefaults:
+        """The repetition controls a request gets when it sets none: settings, else the engine's."""
+        engine = ENGINE_DECODING[str(self.engine)]
+        return DecodingDefaults(
+            repetition_penalty=(
+                engine.repetition_penalty
+                if self.repetition_penalty is None
+                else self.repetition_penalty
+            ),
+            no_repeat_ngram_size=(
+                engine.no_repeat_ngram_size
+                if self.no_repeat_ngram_size is None
+                else self.no_repeat_ngram_size
+            ),
+        )
+
+
+@dataclass(frozen=True)
+class DecodingDefaults:
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+
+
+# A 135M model on the CPU (transformers) falls into loops without them; the models vLLM and an
+# OpenAI-compatible server are run with are large enough not to need them.
+ENGINE_DECODING = {
+    "transformers": DecodingDefaults(repetition_penalty=1.15, no_repeat_ngram_size=4),
+    "vllm": DecodingDefaults(),
+    "openai": DecodingDefaults(),
+}

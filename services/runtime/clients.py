@@ -2,16 +2,17 @@
 
 Each call carries a deadline and the current request id; failures come back as domain errors
 naming the dependency, so callers (the gateway, ingestion, the CLI) never see raw gRPC errors.
-Every unary RPC here is idempotent, so it is retried on UNAVAILABLE with jittered backoff
-within its deadline; every call goes through the dependency's circuit breaker
-(:mod:`services.runtime.resilience`), so a dependency that keeps failing is not called at all.
+A client's channel spreads calls round-robin over every replica its address names and lets
+gRPC retry the RPCs each client lists as idempotent (:mod:`services.runtime.channels`); every
+call goes through the dependency's circuit breaker (:mod:`services.runtime.resilience`), so a
+dependency that keeps failing is not called at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import grpc
 import numpy as np
@@ -30,19 +31,9 @@ from docent.v1 import (
     retrieval_pb2_grpc,
 )
 from docentlib.errors import DocentError, InvalidInput, NotFound
+from services.runtime.channels import channel_options, grpc_target, service_config
 from services.runtime.context import REQUEST_ID_HEADER, get_request_id
-from services.runtime.resilience import (
-    UNHEALTHY,
-    CircuitBreaker,
-    CircuitOpen,
-    RetryPolicy,
-    call_with_resilience,
-)
-
-_CHANNEL_OPTIONS = [
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ("grpc.max_send_message_length", 64 * 1024 * 1024),
-]
+from services.runtime.resilience import UNHEALTHY, CircuitBreaker, CircuitOpen, RetryPolicy
 
 
 class DependencyError(DocentError):
@@ -68,13 +59,6 @@ def _translate(dependency: str, err: grpc.aio.AioRpcError) -> DocentError:
     return DependencyError(dependency, detail or code.name.lower(), code.name)
 
 
-def _method_name(method: object) -> str:
-    """``Search`` from a stub's multicallable (for metric labels)."""
-    raw = getattr(method, "_method", b"")
-    name = raw.decode() if isinstance(raw, bytes) else str(raw)
-    return name.rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True)
 class Endpoint:
     """Where a dependency listens and how long a call to it may take."""
@@ -85,9 +69,16 @@ class Endpoint:
 
 
 class _Client:
-    """Channel, metadata, resilience and error translation shared by every typed client."""
+    """Channel, metadata, breaker and error translation shared by every typed client.
+
+    A subclass names its service (``_service``, the proto's full name) and the RPCs that may
+    be retried (``_idempotent``): repeating them changes nothing, as they read, or write keyed
+    by id. Anything else is sent once.
+    """
 
     _stub_class: Any  # the generated stub class of the service
+    _service: ClassVar[str]
+    _idempotent: ClassVar[tuple[str, ...]]
 
     def __init__(
         self,
@@ -97,10 +88,15 @@ class _Client:
         breaker: CircuitBreaker | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.channel = grpc.aio.insecure_channel(endpoint.address, options=_CHANNEL_OPTIONS)
-        self._health = health_pb2_grpc.HealthStub(self.channel)
         self.retry = retry or RetryPolicy()
         self.breaker = breaker or CircuitBreaker(endpoint.name)
+        try:
+            target = grpc_target(endpoint.address)
+        except ValueError as exc:
+            raise InvalidInput(f"{endpoint.name} address: {exc}") from None
+        config = service_config(self._service, self._idempotent, self.retry)
+        self.channel = grpc.aio.insecure_channel(target, options=channel_options(config))
+        self._health = health_pb2_grpc.HealthStub(self.channel)
         self._stub = self._stub_class(self.channel)
 
     @property
@@ -111,20 +107,33 @@ class _Client:
         request_id = get_request_id()
         return ((REQUEST_ID_HEADER, request_id),) if request_id else ()
 
-    async def _unary(self, method: grpc.aio.UnaryUnaryMultiCallable, request: object) -> object:
-        """One idempotent call: deadline, retries on UNAVAILABLE, breaker, translated errors."""
-        metadata = self._metadata()
+    def _admit(self) -> None:
+        """Raise a :class:`DependencyError` at once while the breaker refuses calls."""
         try:
-            return await call_with_resilience(
-                lambda timeout: method(request, timeout=timeout, metadata=metadata),
-                deadline_s=self.endpoint.timeout,
-                breaker=self.breaker,
-                policy=self.retry,
-                translate=lambda err: _translate(self.name, err),
-                method=_method_name(method),
-            )
+            self.breaker.before_call()
         except CircuitOpen as exc:
             raise DependencyError(self.name, str(exc), "CIRCUIT_OPEN") from None
+
+    def _failed(self, err: grpc.aio.AioRpcError) -> DocentError:
+        """Tell the breaker how the call ended; the domain error to raise instead."""
+        if err.code() in UNHEALTHY:
+            self.breaker.on_failure()
+        else:
+            self.breaker.on_neutral()
+        return _translate(self.name, err)
+
+    async def _unary(self, method: grpc.aio.UnaryUnaryMultiCallable, request: object) -> Any:
+        """One call: breaker, deadline (bounding gRPC's retries too), translated errors."""
+        self._admit()
+        try:
+            reply = await method(request, timeout=self.endpoint.timeout, metadata=self._metadata())
+        except grpc.aio.AioRpcError as err:
+            raise self._failed(err) from None
+        except BaseException:
+            self.breaker.on_neutral()
+            raise
+        self.breaker.on_success()
+        return reply
 
     async def serving(self, timeout: float = 1.0) -> bool:
         """True when the service's health check says SERVING."""
@@ -140,6 +149,8 @@ class _Client:
 
 class EmbeddingClient(_Client):
     _stub_class = embedding_pb2_grpc.EmbeddingStub
+    _service = embedding_pb2.DESCRIPTOR.services_by_name["Embedding"].full_name
+    _idempotent = ("Embed",)
 
     async def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors for ``texts`` as a float32 array of shape (len(texts), dim)."""
@@ -151,6 +162,10 @@ class EmbeddingClient(_Client):
 
 class RetrievalClient(_Client):
     _stub_class = retrieval_pb2_grpc.RetrievalStub
+    _service = retrieval_pb2.DESCRIPTOR.services_by_name["Retrieval"].full_name
+    # Upsert replaces whole documents by id and Delete removes by id or path: a repeat lands
+    # on the same state (a repeated Delete may report 0 deleted).
+    _idempotent = ("Search", "ListDocuments", "Upsert", "Delete")
 
     async def search(
         self, query: str, vector: Sequence[float] | None, k: int, mode: str = "hybrid"
@@ -195,6 +210,8 @@ class RetrievalClient(_Client):
 
 class RerankingClient(_Client):
     _stub_class = reranking_pb2_grpc.RerankingStub
+    _service = reranking_pb2.DESCRIPTOR.services_by_name["Reranking"].full_name
+    _idempotent = ("Rerank",)
 
     async def rerank(self, query: str, passages: Sequence[str]) -> list[float]:
         request = reranking_pb2.RerankRequest(query=query, passages=list(passages))
@@ -203,6 +220,8 @@ class RerankingClient(_Client):
 
 class ModerationClient(_Client):
     _stub_class = moderation_pb2_grpc.ModerationStub
+    _service = moderation_pb2.DESCRIPTOR.services_by_name["Moderation"].full_name
+    _idempotent = ("Check", "CheckContext")
 
     async def check(self, text: str, direction: str = "input") -> moderation_pb2.CheckResponse:
         directions = {
@@ -233,6 +252,9 @@ class GenerationClient(_Client):
     """Generation client; ``timeout`` bounds a whole stream."""
 
     _stub_class = generation_pb2_grpc.GenerationStub
+    _service = generation_pb2.DESCRIPTOR.services_by_name["Generation"].full_name
+    # Generate is never retried: a replayed stream would repeat tokens the caller has shown.
+    _idempotent = ("CountTokens",)
 
     async def count_tokens(self, messages: Sequence[tuple[str, str]]) -> tuple[int, int]:
         """(prompt tokens, max_model_len) for ``messages`` given as (role, content) pairs."""
@@ -251,25 +273,29 @@ class GenerationClient(_Client):
         stop: Sequence[str] = (),
         seed: int | None = None,
         adapter: str = "",
+        repetition_penalty: float | None = None,
+        no_repeat_ngram_size: int | None = None,
     ) -> AsyncIterator[generation_pb2.GenerateResponse]:
         """Stream responses; leaving the loop early cancels the RPC (and the server's work).
 
         ``adapter`` names a LoRA adapter the server serves (vllm engine); empty is the base model.
+        The repetition controls left as None take the engine's defaults.
         """
         sampling = generation_pb2.SamplingParams(
             max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=list(stop)
         )
         if seed is not None:
             sampling.seed = seed
+        if repetition_penalty is not None:
+            sampling.repetition_penalty = repetition_penalty
+        if no_repeat_ngram_size is not None:
+            sampling.no_repeat_ngram_size = no_repeat_ngram_size
         request = generation_pb2.GenerateRequest(
             messages=[generation_pb2.ChatMessage(role=r, content=c) for r, c in messages],
             sampling=sampling,
             adapter=adapter,
         )
-        try:
-            self.breaker.before_call()
-        except CircuitOpen as exc:
-            raise DependencyError(self.name, str(exc), "CIRCUIT_OPEN") from None
+        self._admit()
         call = self._stub.Generate(
             request, timeout=self.endpoint.timeout, metadata=self._metadata()
         )
@@ -281,9 +307,7 @@ class GenerationClient(_Client):
                     self.breaker.on_success()
                 yield reply
         except grpc.aio.AioRpcError as err:
-            if err.code() in UNHEALTHY:
-                self.breaker.on_failure()
-            raise _translate(self.name, err) from None
+            raise self._failed(err) from None
         finally:
             if not healthy:
                 self.breaker.on_neutral()
@@ -291,8 +315,12 @@ class GenerationClient(_Client):
 
 
 async def health_status(address: str, timeout: float = 1.0, service: str = "") -> str:
-    """The grpc.health.v1 status name at ``address`` ("SERVING", "NOT_SERVING", "UNREACHABLE")."""
-    async with grpc.aio.insecure_channel(address) as channel:
+    """The grpc.health.v1 status name at ``address`` ("SERVING", "NOT_SERVING", "UNREACHABLE").
+
+    ``address`` is what an address setting holds (see :func:`grpc_target`); with several
+    replicas behind it, the answer is one replica's.
+    """
+    async with grpc.aio.insecure_channel(grpc_target(address)) as channel:
         try:
             reply = await health_pb2_grpc.HealthStub(channel).Check(
                 health_pb2.HealthCheckRequest(service=service), timeout=timeout

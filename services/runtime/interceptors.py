@@ -1,8 +1,9 @@
 """The one server interceptor every service shares.
 
 It restores the request id from metadata, times each RPC into the service's latency histogram,
-counts errors, and maps domain exceptions to gRPC status codes (anything unexpected becomes
-INTERNAL with the exception logged, never a bare traceback to the caller).
+counts errors and the attempts that are clients' retries, and maps domain exceptions to gRPC
+status codes (anything unexpected becomes INTERNAL with the exception logged, never a bare
+traceback to the caller).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from services.runtime.context import REQUEST_ID_HEADER, new_request_id, set_requ
 from services.runtime.metrics import RpcMetrics
 
 log = logging.getLogger(__name__)
+# gRPC's retry policy sends it on every attempt after the first (gRFC A6).
+PREVIOUS_ATTEMPTS_HEADER = "grpc-previous-rpc-attempts"
 
 
 def _status_name(context: grpc.aio.ServicerContext, default: str) -> str:
@@ -49,6 +52,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         method = details.method.rsplit("/", 1)[-1]
         metadata = {k: v for k, v in (details.invocation_metadata or ())}
         request_id = str(metadata.get(REQUEST_ID_HEADER) or new_request_id())
+        if metadata.get(PREVIOUS_ATTEMPTS_HEADER):
+            self.metrics.retries.labels(method).inc()
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, request_id),

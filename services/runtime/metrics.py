@@ -44,6 +44,13 @@ class RpcMetrics:
             ["method", "code"],
         )
 
+        self.retries = Counter(
+            f"docent_{service}_rpc_retries_total",
+            f"{service} RPC attempts that were a client's retry of an earlier failed attempt "
+            "(gRPC's grpc-previous-rpc-attempts header).",
+            ["method"],
+        )
+
     def observe(self, method: str, code: str, seconds: float) -> None:
         """Record one finished RPC."""
         self.latency.labels(method, code).observe(seconds)

@@ -1,38 +1,39 @@
-"""Deadlines, retries with jittered backoff and a circuit breaker for calls to a dependency.
+"""The retry policy gRPC applies for us, and a circuit breaker per dependency.
+
+Retries are not ours to loop over: :class:`RetryPolicy` describes gRPC's own ``retryPolicy``
+(A6 client retries), which the channel's service config applies to idempotent methods only
+(``services.runtime.channels``). gRPC waits a random time in ``[0, min(base * 2**(n-1),
+max)]`` before retry ``n`` (full jitter), picks a replica afresh for each attempt, and never
+goes past the call's deadline.
 
 A dependency that is down should cost a caller one fast error, not a pile of timeouts: the
-breaker opens after ``failure_threshold`` consecutive failures and refuses calls at once until
-``reset_after_s`` has passed, then lets one trial call through (half-open) and closes again on
-success. Idempotent calls are retried on transient failures (UNAVAILABLE) with full-jitter
-exponential backoff, always within the one deadline of the whole call.
+breaker opens after ``failure_threshold`` consecutive failed calls (each call counted once,
+after gRPC's retries) and refuses calls at once until ``reset_after_s`` has passed, then lets
+one trial call through (half-open) and closes again on success. docs/architecture.md says why
+this breaker is ours rather than a library's.
 
 Usage::
 
-    breaker = CircuitBreaker("retrieval", failure_threshold=5, reset_after_s=10.0)
     policy = RetryPolicy(attempts=3, base_delay_s=0.05, max_delay_s=1.0)
-    reply = await call_with_resilience(lambda t: stub.Search(req, timeout=t), deadline_s=5.0,
-                                       breaker=breaker, policy=policy, translate=translate)
+    policy.to_grpc()  # {"maxAttempts": 3, "initialBackoff": "0.05s", ...}
+    breaker = CircuitBreaker("retrieval", failure_threshold=5, reset_after_s=10.0)
+    breaker.before_call()  # raises CircuitOpen while open
 """
 
 from __future__ import annotations
 
-import asyncio
 import enum
-import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any
 
 import grpc
 from prometheus_client import Counter, Gauge
 
-from docentlib.errors import DocentError
+# gRPC clamps maxAttempts to 5 (A6); a larger setting would silently mean 5.
+MAX_ATTEMPTS = 5
 
-T = TypeVar("T")
-
-# Codes that say nothing about the request itself: retry (if idempotent) and count as failures.
-TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE})
 # Codes that mean the dependency is unhealthy (the breaker counts them); the caller's own
 # mistakes (INVALID_ARGUMENT, NOT_FOUND, ...) and cancellations never open the breaker.
 UNHEALTHY = frozenset(
@@ -45,11 +46,6 @@ UNHEALTHY = frozenset(
     }
 )
 
-RETRIES = Counter(
-    "docent_client_retries_total",
-    "RPC attempts repeated after a transient failure, by dependency and method.",
-    ["dependency", "method"],
-)
 BREAKER_STATE = Gauge(
     "docent_client_circuit_state",
     "Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open.",
@@ -60,6 +56,46 @@ BREAKER_REJECTED = Counter(
     "Calls refused without being sent because the dependency's breaker was open.",
     ["dependency"],
 )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """``attempts`` in all (1 = no retry, at most 5); delays grow from ``base_delay_s``, doubling.
+
+    Only UNAVAILABLE is retried: the request did not reach a server that could answer it (a
+    replica that went away, a connection that broke), so another try, likely on another
+    replica, can succeed.
+    """
+
+    attempts: int = 3
+    base_delay_s: float = 0.05
+    max_delay_s: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.attempts <= MAX_ATTEMPTS:
+            raise ValueError(f"attempts must be between 1 and {MAX_ATTEMPTS}, got {self.attempts}")
+        if self.base_delay_s <= 0 or self.max_delay_s < self.base_delay_s:
+            raise ValueError("need 0 < base_delay_s <= max_delay_s")
+
+    def to_grpc(self) -> dict[str, Any] | None:
+        """The ``retryPolicy`` object of a service config's methodConfig; None when no retry."""
+        if self.attempts == 1:
+            return None
+        return {
+            "maxAttempts": self.attempts,
+            "initialBackoff": _duration(self.base_delay_s),
+            "maxBackoff": _duration(self.max_delay_s),
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        }
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def _duration(seconds: float) -> str:
+    """A protobuf Duration in JSON form: ``0.05`` -> ``"0.05s"`` (nanosecond precision)."""
+    return f"{seconds:.9f}".rstrip("0").rstrip(".") + "s"
 
 
 class State(enum.IntEnum):
@@ -136,68 +172,3 @@ class CircuitBreaker:
     def on_neutral(self) -> None:
         """The call ended without saying anything about health (bad input, cancelled)."""
         self._trial_in_flight = False
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """``attempts`` in all (1 = no retry); delays grow from ``base_delay_s``, full jitter."""
-
-    attempts: int = 3
-    base_delay_s: float = 0.05
-    max_delay_s: float = 1.0
-
-    def __post_init__(self) -> None:
-        if self.attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {self.attempts}")
-        if self.base_delay_s < 0 or self.max_delay_s < self.base_delay_s:
-            raise ValueError("need 0 <= base_delay_s <= max_delay_s")
-
-    def delay(self, retry: int, rng: random.Random | None = None) -> float:
-        """Sleep before retry number ``retry`` (1-based): uniform in [0, base * 2**(retry-1)]."""
-        ceiling = min(self.max_delay_s, self.base_delay_s * 2 ** (retry - 1))
-        return (rng or random).uniform(0.0, ceiling)
-
-
-NO_RETRY = RetryPolicy(attempts=1)
-
-
-async def call_with_resilience(
-    attempt: Callable[[float], Awaitable[T]],
-    *,
-    deadline_s: float,
-    breaker: CircuitBreaker,
-    policy: RetryPolicy,
-    translate: Callable[[grpc.aio.AioRpcError], DocentError],
-    method: str = "",
-) -> T:
-    """Run ``attempt(timeout)`` until it succeeds, fails for good, or ``deadline_s`` runs out.
-
-    Each attempt gets what is left of the deadline as its gRPC timeout, so retries never
-    stretch a call beyond it. gRPC errors come back translated by ``translate``.
-    """
-    deadline = time.monotonic() + deadline_s
-    tries = 0
-    while True:
-        breaker.before_call()
-        tries += 1
-        remaining = deadline - time.monotonic()
-        try:
-            result = await attempt(max(remaining, 0.001))
-        except grpc.aio.AioRpcError as err:
-            code = err.code()
-            if code in UNHEALTHY:
-                breaker.on_failure()
-            else:
-                breaker.on_neutral()
-            pause = policy.delay(tries) if tries < policy.attempts else None
-            can_retry = code in TRANSIENT and pause is not None
-            if can_retry and time.monotonic() + pause < deadline and breaker.state is State.CLOSED:
-                RETRIES.labels(breaker.dependency, method).inc()
-                await asyncio.sleep(pause)
-                continue
-            raise translate(err) from None
-        except BaseException:
-            breaker.on_neutral()
-            raise
-        breaker.on_success()
-        return result

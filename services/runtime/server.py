@@ -54,16 +54,36 @@ class RunningServer:
         self.port = port
 
 
+def server_options(settings: ServiceSettings) -> list[tuple[str, int]]:
+    """Channel arguments of the server: message limits, connection age and keepalive.
+
+    A maximum connection age makes every client reconnect now and then, resolving its target
+    again, so replicas added by the autoscaler get traffic and removed ones stop getting it.
+    Client pings every 10 s or more are allowed, idle or not (clients ping every 30 s).
+    """
+    limit = settings.max_message_mb * 1024 * 1024
+    options = [
+        ("grpc.max_receive_message_length", limit),
+        ("grpc.max_send_message_length", limit),
+        ("grpc.keepalive_time_ms", int(settings.keepalive_s * 1000)),
+        ("grpc.keepalive_timeout_ms", int(settings.keepalive_timeout_s * 1000)),
+        ("grpc.keepalive_permit_without_calls", 1),
+        ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+        ("grpc.http2.max_ping_strikes", 2),
+    ]
+    if settings.max_connection_age_s > 0:
+        options += [
+            ("grpc.max_connection_age_ms", int(settings.max_connection_age_s * 1000)),
+            ("grpc.max_connection_age_grace_ms", int(settings.max_connection_age_grace_s * 1000)),
+        ]
+    return options
+
+
 async def start(settings: ServiceSettings, app: ServiceApp) -> RunningServer:
     """Start serving ``app`` (NOT_SERVING until loaded); return once the port is bound."""
     metrics = RpcMetrics.for_service(settings.service_name)
-    limit = settings.max_message_mb * 1024 * 1024
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(metrics)],
-        options=[
-            ("grpc.max_receive_message_length", limit),
-            ("grpc.max_send_message_length", limit),
-        ],
+        interceptors=[ServiceInterceptor(metrics)], options=server_options(settings)
     )
     app.register(server)
     health_servicer = health.aio.HealthServicer()

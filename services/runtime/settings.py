@@ -52,6 +52,27 @@ class ServiceSettings(BaseSettings):
         10.0, ge=0, description="Grace for in-flight RPCs on SIGTERM (keep below the pod's)."
     )
     max_message_mb: int = Field(64, ge=1, description="Largest gRPC message accepted or sent.")
+    max_connection_age_s: float = Field(
+        60.0,
+        ge=0,
+        description="Close each client connection (GOAWAY) after about this long, +-10% jitter, "
+        "so clients resolve DNS again and spread over replicas that came since (0: never).",
+    )
+    max_connection_age_grace_s: float = Field(
+        150.0,
+        ge=0,
+        description="RPCs in flight on a connection closed for age may finish within this; "
+        "above the longest deadline (a generation stream, 120 s by default).",
+    )
+    keepalive_s: float = Field(
+        60.0,
+        gt=0,
+        description="Ping a client connection idle this long; drop it when no answer comes "
+        "within keepalive_timeout_s (a client whose node vanished).",
+    )
+    keepalive_timeout_s: float = Field(
+        20.0, gt=0, description="How long a keepalive ping may go unanswered."
+    )
 
     @field_validator("port", "metrics_port")
     @classmethod

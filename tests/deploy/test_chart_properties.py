@@ -216,7 +216,10 @@ def test_settings_reach_each_component(rendered) -> None:
     assert maps["embedding"]["DOCENT_EMBEDDING_METRICS_PORT"] == "9101"
     gateway = maps["gateway"]
     for dep, port in zip(COMPONENTS[:5], range(50051, 50056), strict=True):
-        assert gateway[f"DOCENT_GATEWAY_{dep.upper()}_ADDRESS"] == f"docent-{dep}:{port}"
+        assert (
+            gateway[f"DOCENT_GATEWAY_{dep.upper()}_ADDRESS"]
+            == f"dns:///docent-{dep}-headless.{NAMESPACE}.svc.cluster.local:{port}"
+        )
     assert gateway["DOCENT_GATEWAY_STORE"] == "redis"
     assert gateway["DOCENT_GATEWAY_REDIS_URL"] == "redis://docent-redis:6379/0"
     assert maps["retrieval"]["DOCENT_RETRIEVAL_SPARSE_BACKEND"] == "opensearch"
@@ -263,3 +266,37 @@ def test_dependency_credentials_come_from_the_secret_not_config_maps() -> None:
     assert "DOCENT_RETRIEVAL_OPENSEARCH_PASSWORD" not in env["embedding"]
     with pytest.raises(Exception, match=r"redis\.urlFromSecret needs"):
         render(profile_values("cpu", {"redis": {"enabled": False, "urlFromSecret": True}}))
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_clients_resolve_every_ready_pod_through_a_headless_service(rendered, variant) -> None:
+    """Each gRPC service has a headless Service (one DNS record per ready pod) beside its
+    ClusterIP one, and the gateway's addresses name the headless ones, so its round-robin
+    channels reach every replica the autoscaler adds."""
+    objs = rendered[variant]
+    services = {o["metadata"]["name"]: o for o in by_kind(objs, "Service")}
+    pods = {component(d): d["spec"]["template"]["metadata"]["labels"] for d in workloads(objs)}
+    gateway = next(c["data"] for c in by_kind(objs, "ConfigMap") if component(c) == "gateway")
+    for name in GRPC:
+        regular, headless = services[f"docent-{name}"], services[f"docent-{name}-headless"]
+        assert regular["spec"]["type"] == "ClusterIP" and "clusterIP" not in regular["spec"]
+        assert headless["spec"]["clusterIP"] == "None"
+        assert not headless["spec"].get("publishNotReadyAddresses", False)
+        selector = headless["spec"]["selector"]
+        assert selector == regular["spec"]["selector"]
+        assert selector.items() <= pods[name].items()
+        # Only gRPC: the ServiceMonitor's metrics endpoint matches no port here, no double scrape.
+        (port,) = headless["spec"]["ports"]
+        assert port["name"] == "grpc" and port["targetPort"] == "grpc"
+        host = f"docent-{name}-headless.{NAMESPACE}.svc.cluster.local"
+        address = gateway[f"DOCENT_GATEWAY_{name.upper()}_ADDRESS"]
+        assert address == f"dns:///{host}:{port['port']}"
+    assert "docent-gateway-headless" not in services
+
+
+def test_cluster_domain_is_a_value() -> None:
+    objs = render(profile_values("cpu", {"clusterDomain": "corp.internal"}))
+    gateway = next(c["data"] for c in by_kind(objs, "ConfigMap") if component(c) == "gateway")
+    assert gateway["DOCENT_GATEWAY_RETRIEVAL_ADDRESS"] == (
+        f"dns:///docent-retrieval-headless.{NAMESPACE}.svc.corp.internal:50052"
+    )

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO
+from tests.e2e.replicas import ReplicaLauncher
 
 GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation")
 
@@ -57,9 +59,9 @@ class Stack:
         return f"http://127.0.0.1:{self.metrics_base + GRPC_SERVICES.index(service)}/metrics"
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    home = tmp_path_factory.mktemp("stack-home")
+@contextmanager
+def running_stack(home: Path, ingest: Path | None = None) -> Iterator[Stack]:
+    """``docent up`` (``--ingest PATH`` like ``make run``) on free ports; SIGINT on exit."""
     grpc_base = _free_range(5, 41051)
     metrics_base = _free_range(5, grpc_base + 100)
     gateway_port = _free_range(1, metrics_base + 100)
@@ -73,9 +75,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "--gateway-port", str(gateway_port),
         "--timeout", "600",
     ]  # fmt: skip
+    if ingest is not None:
+        cmd += ["--ingest", str(ingest)]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 660
+    deadline = time.monotonic() + 900
     while "Docent is ready" not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
@@ -85,8 +89,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             )
             pytest.fail(f"docent up failed:\n{log.read_text()}\n{logs}")
         time.sleep(1)
-    stack = Stack(home, grpc_base, metrics_base, gateway_port, log)
-    yield stack
+    yield Stack(home, grpc_base, metrics_base, gateway_port, log)
     proc.send_signal(signal.SIGINT)
     try:
         code = proc.wait(timeout=60)
@@ -95,3 +98,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         raise
     assert code == 0, log.read_text()
     assert "stopped" in log.read_text()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    with running_stack(tmp_path_factory.mktemp("stack-home")) as started:
+        yield started
+
+
+@pytest.fixture
+def replicas(tmp_path: Path) -> Iterator[ReplicaLauncher]:
+    """Start N processes of any service (``await replicas.start("retrieval", 2)``); all of
+    them are stopped (SIGTERM, then SIGKILL) when the test ends."""
+    launcher = ReplicaLauncher(tmp_path)
+    yield launcher
+    launcher.stop_all()

@@ -28,14 +28,27 @@ from docent.v1 import (
 ANSWER = ["Use ", "kubectl ", "rollout ", "undo ", "[1]", ". ", "See ", "also ", "[2][9]."]
 
 
-def hit(i: int) -> retrieval_pb2.Hit:
+def word_vector(text: str, dim: int = 64) -> list[float]:
+    """A unit vector counting the words of ``text`` in ``dim`` hashed buckets."""
+    import hashlib
+    import math
+    import re
+
+    counts = [0.0] * dim
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        counts[int(hashlib.md5(word.encode()).hexdigest(), 16) % dim] += 1.0
+    norm = math.sqrt(sum(c * c for c in counts)) or 1.0
+    return [c / norm for c in counts]
+
+
+def hit(i: int, text: str | None = None) -> retrieval_pb2.Hit:
     return retrieval_pb2.Hit(
         chunk_id=f"doc{i}#0",
         doc_id=f"doc{i}",
         title=f"Page {i}",
         source_path=f"concepts/page{i}.md",
         heading_path=["Page", f"Section {i}"],
-        text=f"Passage number {i}. " * 40,
+        text=text if text is not None else f"Passage number {i}. " * 40,
         score=1.0 / (i + 1),
         retriever_scores={"dense": 0.5, "sparse": 2.0},
     )
@@ -64,9 +77,17 @@ class Script:
     generation_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     retrieval_cancelled: asyncio.Event = field(default_factory=asyncio.Event)
     generating: int = 0  # Generate calls in progress now
+    word_vectors: bool = False  # embed texts as hashed bags of words (cosine = word overlap)
+    passages: list[str] | None = None  # texts of the retrieval hits, instead of "Passage number"
 
     def saw(self, name: str, request: object) -> None:
         self.seen.setdefault(name, []).append(request)
+
+    @property
+    def chat_calls(self) -> set[str]:
+        """What requests called, leaving out the gateway's background look at the corpus
+        (the scope calibration lists the documents at start-up, whenever it gets to it)."""
+        return set(self.seen) - {"list_documents"}
 
 
 class Moderation(moderation_pb2_grpc.ModerationServicer):
@@ -106,6 +127,9 @@ class Embedding(embedding_pb2_grpc.EmbeddingServicer):
 
     async def Embed(self, request, context):
         self.script.saw("embedding", request)
+        if self.script.word_vectors:
+            vectors = [embedding_pb2.Vector(values=word_vector(t)) for t in request.texts]
+            return embedding_pb2.EmbedResponse(vectors=vectors, model_id="fake-words", dim=64)
         vectors = [embedding_pb2.Vector(values=[0.6, 0.8]) for _ in request.texts]
         return embedding_pb2.EmbedResponse(vectors=vectors, model_id="fake", dim=2)
 
@@ -122,7 +146,12 @@ class Retrieval(retrieval_pb2_grpc.RetrievalServicer):
             self.script.retrieval_cancelled.set()
             raise
         return retrieval_pb2.SearchResponse(
-            hits=[hit(i) for i in range(self.script.hits)],
+            hits=[
+                hit(i, self.script.passages[i] if self.script.passages else None)
+                for i in range(
+                    len(self.script.passages) if self.script.passages else self.script.hits
+                )
+            ],
             degraded=list(self.script.retrieval_degraded),
         )
 

@@ -1,9 +1,8 @@
-"""Retries, deadlines and the circuit breaker, through real gRPC calls on loopback."""
+"""gRPC's retry policy, deadlines and the circuit breaker, through real gRPC calls on loopback."""
 
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections.abc import AsyncIterator
 
@@ -14,6 +13,8 @@ from prometheus_client import REGISTRY
 from docent.v1 import reranking_pb2, reranking_pb2_grpc
 from docentlib.errors import InvalidInput
 from services.runtime.clients import DependencyError, Endpoint, RerankingClient
+from services.runtime.interceptors import ServiceInterceptor
+from services.runtime.metrics import RpcMetrics
 from services.runtime.resilience import CircuitBreaker, CircuitOpen, RetryPolicy, State
 from tests.conftest import free_port
 
@@ -26,9 +27,12 @@ class Flaky(reranking_pb2_grpc.RerankingServicer):
         self.code = grpc.StatusCode.UNAVAILABLE
         self.delay = 0.0
         self.calls = 0
+        self.previous_attempts: list[str | None] = []  # gRPC's header, per attempt received
 
     async def Rerank(self, request, context):
         self.calls += 1
+        metadata = dict(context.invocation_metadata())
+        self.previous_attempts.append(metadata.get("grpc-previous-rpc-attempts"))
         await asyncio.sleep(self.delay)
         if self.failures > 0:
             self.failures -= 1
@@ -39,7 +43,7 @@ class Flaky(reranking_pb2_grpc.RerankingServicer):
 @pytest.fixture
 async def flaky() -> AsyncIterator[tuple[Flaky, str]]:
     servicer = Flaky()
-    server = grpc.aio.server()
+    server = grpc.aio.server(interceptors=[ServiceInterceptor(RpcMetrics.for_service("flaky"))])
     reranking_pb2_grpc.add_RerankingServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
@@ -56,25 +60,32 @@ class FakeClock:
 
 
 def _retries(method: str = "Rerank") -> float:
-    value = REGISTRY.get_sample_value(
-        "docent_client_retries_total", {"dependency": "reranking", "method": method}
-    )
+    """Attempts the server saw arrive as retries (its interceptor reads gRPC's header)."""
+    value = REGISTRY.get_sample_value("docent_flaky_rpc_retries_total", {"method": method})
     return value or 0.0
 
 
 class TestRetryPolicy:
-    def test_delays_are_jittered_and_capped(self) -> None:
-        policy = RetryPolicy(attempts=5, base_delay_s=0.1, max_delay_s=0.3)
-        rng = random.Random(7)
-        delays = [[policy.delay(r, rng) for _ in range(200)] for r in (1, 2, 3, 4)]
-        assert all(0 <= d <= 0.1 for d in delays[0])
-        assert all(0 <= d <= 0.2 for d in delays[1])
-        assert all(0 <= d <= 0.3 for d in delays[2] + delays[3])
-        assert len({round(d, 6) for d in delays[1]}) > 100, "delays must be jittered"
-        assert max(delays[3]) > 0.2
+    def test_is_grpcs_retry_policy_on_unavailable_with_doubling_jittered_backoff(self) -> None:
+        policy = RetryPolicy(attempts=4, base_delay_s=0.05, max_delay_s=1.5)
+        assert policy.to_grpc() == {
+            "maxAttempts": 4,
+            "initialBackoff": "0.05s",
+            "maxBackoff": "1.5s",
+            "backoffMultiplier": 2,
+            "retryableStatusCodes": ["UNAVAILABLE"],
+        }
+        assert RetryPolicy(attempts=1).to_grpc() is None
+        assert RetryPolicy(3, 0.000000001, 2).to_grpc()["initialBackoff"] == "0.000000001s"
 
     @pytest.mark.parametrize(
-        "kwargs", [{"attempts": 0}, {"base_delay_s": -1}, {"base_delay_s": 2, "max_delay_s": 1}]
+        "kwargs",
+        [
+            {"attempts": 0},
+            {"attempts": 6},  # gRPC would quietly cap it at 5
+            {"base_delay_s": 0},  # gRPC refuses a zero initialBackoff
+            {"base_delay_s": 2, "max_delay_s": 1},
+        ],
     )
     def test_invalid_values_are_refused(self, kwargs: dict) -> None:
         with pytest.raises(ValueError):
@@ -121,15 +132,28 @@ class TestCircuitBreaker:
             CircuitBreaker("dep", **kwargs)
 
 
-async def test_transient_failures_are_retried_within_the_deadline(flaky) -> None:
+async def test_transient_failures_are_retried_by_grpc_within_the_deadline(flaky) -> None:
     servicer, address = flaky
     servicer.failures = 2
     client = RerankingClient(Endpoint("reranking", address, 5.0), retry=RetryPolicy(3, 0.01, 0.05))
     before = _retries()
     assert await client.rerank("q", ["a", "b"]) == [1.0, 1.0]
     assert servicer.calls == 3
+    # gRPC's own retry machinery made the attempts: it numbers them in a header.
+    assert servicer.previous_attempts == [None, "1", "2"]
     assert _retries() - before == 2
     assert client.breaker.state is State.CLOSED
+    await client.close()
+
+
+async def test_retries_stop_at_the_policys_attempts(flaky) -> None:
+    servicer, address = flaky
+    servicer.failures = 100
+    client = RerankingClient(Endpoint("reranking", address, 5.0), retry=RetryPolicy(4, 0.01, 0.02))
+    with pytest.raises(DependencyError) as info:
+        await client.rerank("q", ["a"])
+    assert info.value.status == "UNAVAILABLE" and info.value.dependency == "reranking"
+    assert servicer.calls == 4
     await client.close()
 
 
@@ -148,7 +172,7 @@ async def test_caller_errors_are_not_retried_and_do_not_open_the_breaker(flaky) 
 async def test_retries_never_outlast_the_deadline(flaky) -> None:
     servicer, address = flaky
     servicer.delay, servicer.failures = 0.3, 100  # slow, then UNAVAILABLE: worth retrying
-    policy = RetryPolicy(attempts=10, base_delay_s=0.01, max_delay_s=0.02)
+    policy = RetryPolicy(attempts=5, base_delay_s=0.01, max_delay_s=0.02)
     client = RerankingClient(Endpoint("reranking", address, 0.5), retry=policy)
     start = time.monotonic()
     with pytest.raises(DependencyError) as info:
@@ -187,9 +211,14 @@ async def test_unreachable_dependency_opens_its_breaker() -> None:
         retry=RetryPolicy(3, 0.01, 0.02),
         breaker=breaker,
     )
-    with pytest.raises(DependencyError):
-        await client.rerank("q", ["a"])
-    assert breaker.state is State.OPEN  # three failed attempts of one call
+    start = time.monotonic()
+    for _ in range(3):  # the breaker counts calls, each after gRPC's retries
+        assert breaker.state is State.CLOSED
+        with pytest.raises(DependencyError) as info:
+            await client.rerank("q", ["a"])
+        assert info.value.status == "UNAVAILABLE"
+    assert breaker.state is State.OPEN
+    assert time.monotonic() - start < 2.0, "a refused connection fails fast, retries included"
     with pytest.raises(DependencyError) as info:
         await client.rerank("q", ["a"])
     assert info.value.status == "CIRCUIT_OPEN"

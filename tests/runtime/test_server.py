@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from docent.v1 import reranking_pb2, reranking_pb2_grpc
 from docentlib.errors import InvalidInput
 from services.runtime import server as runtime_server
+from services.runtime.channels import KEEPALIVE_TIME_MS
 from services.runtime.clients import DependencyError, Endpoint, RerankingClient
 from services.runtime.context import get_request_id, set_request_id
 from services.runtime.settings import ServiceSettings
@@ -26,6 +27,7 @@ class ProbeApp(reranking_pb2_grpc.RerankingServicer):
     def __init__(self) -> None:
         self.loaded = asyncio.Event()
         self.seen_request_ids: list[str | None] = []
+        self.peers: list[str] = []  # the client's address:port, one per connection
         self.closed = False
 
     def register(self, server: grpc.aio.Server) -> None:
@@ -40,6 +42,7 @@ class ProbeApp(reranking_pb2_grpc.RerankingServicer):
 
     async def Rerank(self, request, context):
         self.seen_request_ids.append(get_request_id())
+        self.peers.append(context.peer())
         if request.query == "invalid":
             raise InvalidInput("query 'invalid' is not acceptable")
         if request.query == "crash":
@@ -140,3 +143,37 @@ async def test_stop_drains_in_flight_rpcs(running) -> None:
     await runtime_server.stop(srv, app, grace=3.0)
     assert await in_flight == [1.0]  # finished during the grace period
     assert app.closed
+
+
+@pytest.mark.parametrize(("age_s", "connections"), [(0.3, "several"), (0.0, "one")])
+async def test_connections_are_closed_at_max_age_so_clients_reconnect(
+    age_s: float, connections: str
+) -> None:
+    """After max_connection_age the server sends GOAWAY: the client opens a new connection
+    (resolving its target again) and no call fails meanwhile."""
+    app = ProbeApp()
+    settings = ServiceSettings(
+        service_name="probe", port=0, metrics_port=0, max_connection_age_s=age_s,
+        max_connection_age_grace_s=1.0,
+    )  # fmt: skip
+    srv = await runtime_server.start(settings, app)
+    client = RerankingClient(Endpoint("probe", f"127.0.0.1:{srv.port}", 2.0))
+    for _ in range(15):
+        assert await client.rerank("sleep 0.05", ["a"]) == [1.0]
+        await asyncio.sleep(0.05)
+    await client.close()
+    await srv.server.stop(0)
+    peers = set(app.peers)
+    assert len(peers) >= 2 if connections == "several" else len(peers) == 1, app.peers
+
+
+def test_server_accepts_the_clients_keepalive_pings() -> None:
+    options = dict(runtime_server.server_options(ServiceSettings(keepalive_s=45)))
+    assert options["grpc.keepalive_time_ms"] == 45_000
+    assert options["grpc.keepalive_permit_without_calls"] == 1
+    # A client pinging more often than the server allows gets GOAWAY "too_many_pings".
+    assert options["grpc.http2.min_ping_interval_without_data_ms"] <= KEEPALIVE_TIME_MS
+    assert options["grpc.max_connection_age_ms"] == 60_000
+    assert options["grpc.max_connection_age_grace_ms"] == 150_000
+    no_age = dict(runtime_server.server_options(ServiceSettings(max_connection_age_s=0)))
+    assert "grpc.max_connection_age_ms" not in no_age

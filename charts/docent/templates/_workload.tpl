@@ -1,6 +1,6 @@
 {{/*
 The objects every component has: ConfigMap (its DOCENT_<COMPONENT>_* settings), Deployment,
-Service, PodDisruptionBudget. Called from templates/<component>.yaml with
+Service (+ a headless one for gRPC components, _headless.tpl), PodDisruptionBudget. Called from templates/<component>.yaml with
 (dict "root" $ "name" "<component>").
 */}}
 
@@ -28,7 +28,7 @@ data:
   {{- else }}
   {{- $root := .root }}
   {{- range $dep := splitList " " (include "docent.grpcComponents" .) }}
-  {{ $p }}{{ upper $dep }}_ADDRESS: "{{ include "docent.fullname" $root }}-{{ $dep }}:{{ (index $root.Values $dep).port }}"
+  {{ $p }}{{ upper $dep }}_ADDRESS: {{ include "docent.grpcTarget" (dict "root" $root "name" $dep) | quote }}
   {{- end }}
   {{- if .root.Values.redis.urlFromSecret }}
   # Conversations, API keys and rate-limit budgets shared by every gateway replica; the URL
@@ -314,6 +314,10 @@ spec:
 ---
 {{ include "docent.service" . }}
 ---
+{{- if ne .name "gateway" }}
+{{ include "docent.headlessService" . }}
+---
+{{- end }}
 {{ include "docent.pdb" . }}
 ---
 {{ include "docent.networkpolicy" . }}

@@ -19,7 +19,7 @@ from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
 from services.gateway.access.keys import ApiKey, KeyStore, open_key_store
-from services.gateway.access.ratelimit import LocalRateLimiter, RateLimiter, RedisRateLimiter
+from services.gateway.access.ratelimit import RATE_LIMITERS, RateLimiter
 from services.gateway.chat.events import ChatEvent, DoneEvent
 from services.gateway.conversations.store import ANONYMOUS
 from services.gateway.settings import GatewaySettings
@@ -55,14 +55,7 @@ class Auth:
 
     @classmethod
     def from_settings(cls, settings: GatewaySettings) -> Auth:
-        if settings.store == "redis":
-            from services.runtime.redis import async_redis_client
-
-            limiter: RateLimiter = RedisRateLimiter(
-                async_redis_client(settings.redis_url, settings.redis_cluster)
-            )
-        else:
-            limiter = LocalRateLimiter()
+        limiter = RATE_LIMITERS.get(settings.store)(settings)
         return cls(settings, open_key_store(settings), limiter)
 
     async def close(self) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from docentlib.errors import InvalidInput
+from docentlib.registry import Registry
 
 if TYPE_CHECKING:
     from services.gateway.settings import GatewaySettings
@@ -94,13 +96,15 @@ class KeyStore(Protocol):
     def close(self) -> None: ...
 
 
+KEY_STORES: Registry[Callable[[GatewaySettings], KeyStore]] = Registry(
+    "key store",
+    {
+        "sqlite": "services.gateway.access.sqlite_keys:SqliteKeyStore.from_settings",
+        "redis": "services.gateway.access.redis_keys:RedisKeyStore.from_settings",
+    },
+)
+
+
 def open_key_store(settings: GatewaySettings) -> KeyStore:
     """Same backend as conversations: SQLite under ``data_dir`` or Redis."""
-    if settings.store == "redis":
-        from services.gateway.access.redis_keys import RedisKeyStore
-        from services.runtime.redis import redis_client
-
-        return RedisKeyStore(redis_client(settings.redis_url, settings.redis_cluster))
-    from services.gateway.access.sqlite_keys import SqliteKeyStore
-
-    return SqliteKeyStore(settings.data_dir / "keys.sqlite3")
+    return KEY_STORES.get(settings.store)(settings)

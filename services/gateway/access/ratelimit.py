@@ -14,12 +14,17 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.runtime.redis import PREFIX
+from docentlib.registry import Registry
+from services.runtime.redis import PREFIX, async_redis_client
+
+if TYPE_CHECKING:
+    from services.gateway.settings import GatewaySettings
 
 # KEYS: request bucket, token bucket. ARGV: rpm, tpm, requests to take, tokens to take, admit.
 # Returns {allowed, requests left, tokens left, retry-after seconds} (numbers as strings).
@@ -93,6 +98,10 @@ class RateLimiter(Protocol):
 class RedisRateLimiter:
     """Usage: ``await RedisRateLimiter(redis.asyncio.Redis()).take("key_1", 60, 0, 1, 0, True)``."""
 
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> RedisRateLimiter:
+        return cls(async_redis_client(settings.redis_url, settings.redis_cluster))
+
     def __init__(self, client: Any) -> None:
         self.redis = client
         self._script = client.register_script(LUA_TAKE)
@@ -111,6 +120,10 @@ class RedisRateLimiter:
 
 class LocalRateLimiter:
     """The same buckets in this process only (the SQLite, single-replica default)."""
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> LocalRateLimiter:
+        return cls()
 
     def __init__(self) -> None:
         self._levels: dict[str, tuple[float, float]] = {}
@@ -175,3 +188,12 @@ class RateLimitHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+RATE_LIMITERS: Registry[Callable[[GatewaySettings], RateLimiter]] = Registry(
+    "rate limiter",
+    {
+        "sqlite": "services.gateway.access.ratelimit:LocalRateLimiter.from_settings",
+        "redis": "services.gateway.access.ratelimit:RedisRateLimiter.from_settings",
+    },
+)

@@ -8,11 +8,14 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docentlib.errors import InvalidInput, NotFound
 from services.gateway.access.keys import ApiKey, check_scopes, hash_secret, new_token
-from services.runtime.redis import PREFIX
+from services.runtime.redis import PREFIX, redis_client
+
+if TYPE_CHECKING:
+    from services.gateway.settings import GatewaySettings
 
 KEYS = f"{PREFIX}:{{keys}}:records"
 BY_HASH = f"{PREFIX}:{{keys}}:by_hash"
@@ -26,6 +29,10 @@ def _load(raw: str) -> ApiKey:
 
 class RedisKeyStore:
     """Usage: ``RedisKeyStore(redis.Redis.from_url(url, decode_responses=True))``."""
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> RedisKeyStore:
+        return cls(redis_client(settings.redis_url, settings.redis_cluster))
 
     def __init__(self, client: Any) -> None:
         self.redis = client

@@ -7,9 +7,13 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from docentlib.errors import InvalidInput, NotFound
 from services.gateway.access.keys import ApiKey, check_scopes, hash_secret, new_token
+
+if TYPE_CHECKING:
+    from services.gateway.settings import GatewaySettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS api_keys (
@@ -33,6 +37,10 @@ def _row(row: tuple) -> ApiKey:
 
 class SqliteKeyStore:
     """Usage: ``SqliteKeyStore(tmp_path / "keys.sqlite3").create("ci", ["chat"])``."""
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> SqliteKeyStore:
+        return cls(settings.data_dir / "keys.sqlite3")
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

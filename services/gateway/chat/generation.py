@@ -27,26 +27,28 @@ if TYPE_CHECKING:
 async def stream_answer(
     generation: GenerationClient, chat: PreparedChat
 ) -> AsyncIterator[DeltaEvent | ErrorEvent]:
-    """Stream the model's text into ``chat.answer`` as delta events, or end with an error.
+    """Stream the model's text as delta events, or end with an error.
 
     Leaving early (the client went away) closes the inner stream, which cancels the gRPC call so
     the generation server stops working on it.
     """
-    start = time.perf_counter()
+    start, first = time.perf_counter(), True
     stream = generation.generate(
         chat.messages,
         max_tokens=chat.max_tokens,
         temperature=chat.temperature,
         top_p=chat.top_p,
+        repetition_penalty=chat.repetition_penalty,
+        no_repeat_ngram_size=chat.no_repeat_ngram_size,
     )
     with chat.clock.stage("generation", parent=chat.trace_context) as span:
         try:
             async with aclosing(stream) as replies:
                 async for reply in replies:
                     if reply.text:
-                        if not chat.answer.started:
+                        if first:
                             chat.clock.note("first_token", time.perf_counter() - start)
-                        chat.answer.add(reply.text)
+                            first = False
                         yield DeltaEvent(reply.text)
                     if reply.finish_reason:
                         chat.metadata.finish_reason = _finish_name(reply.finish_reason)

@@ -23,9 +23,11 @@ from services.gateway.chat.events import (
     DeltaEvent,
     DoneEvent,
     ErrorEvent,
+    ModerationEvent,
     SourcesEvent,
 )
 from services.gateway.chat.generation import stream_answer
+from services.gateway.chat.grounding import GroundingMode, PassageSupport, grounded
 from services.gateway.chat.output_guard import moderated_answer, output_check
 from services.gateway.chat.prepared import (
     NO_SAFE_SOURCES_ANSWER,
@@ -43,7 +45,14 @@ from services.gateway.chat.prompt import (
 from services.gateway.chat.rerank import RerankGate, rerank
 from services.gateway.chat.rewrite import FollowUpRewriter
 from services.gateway.chat.safety import LeakDetector, check_context, check_input, refusal_for
-from services.gateway.chat.schemas import ChatMetadata, ChatRequest, ChatResponse, DoneData, Source
+from services.gateway.chat.schemas import (
+    ChatMetadata,
+    ChatRequest,
+    ChatResponse,
+    DoneData,
+    Groundedness,
+    Source,
+)
 from services.gateway.chat.scope import CorpusScope
 from services.gateway.chat.sources import attribute, citation_suffix
 from services.gateway.chat.stages import RerankStatus, StageClock
@@ -192,18 +201,14 @@ class ChatPipeline:
                 )
             if not (ranked := chat.without_injected(ranked, verdict.injected)):
                 return chat.answer_with(NO_SAFE_SOURCES_ANSWER)
+        passages = passages_of(ranked, question, s.context_sentences)
         fitted = await clock.run(
             "prompt",
             fit_prompt(
-                self.generation,
-                question,
-                passages_of(ranked),
-                chat.history,
-                chat.max_tokens,
-                self.system,
+                self.generation, question, passages, chat.history, chat.max_tokens, self.system
             ),
         )
-        return chat.prompted(fitted, ranked, s.snippet_chars)
+        return chat.prompted(fitted, ranked, passages, s.snippet_chars)
 
     async def start(
         self,
@@ -233,6 +238,8 @@ class ChatPipeline:
             max_tokens=request.max_tokens or self.settings.max_tokens,
             temperature=request.temperature,
             top_p=request.top_p,
+            repetition_penalty=request.repetition_penalty,
+            no_repeat_ngram_size=request.no_repeat_ngram_size,
             owner=owner,
             record=given is None,
             trace_context=otel_context.get_current(),
@@ -251,18 +258,18 @@ class ChatPipeline:
             chat.answer.add(chat.canned_answer)
             yield DeltaEvent(chat.canned_answer)
         else:
-            check = output_check(self.moderation, self.leak)
-            stream = moderated_answer(
-                stream_answer(self.generation, chat),
-                check if self.settings.output_moderation else None,
-                self.settings.output_window_chars,
-                chat,
-            )
-            async with aclosing(stream) as deltas:
-                async for event in deltas:
-                    yield event
-                    if isinstance(event, ErrorEvent):
-                        return
+            stream, support = self.answer_stream(chat)
+            try:
+                async with aclosing(stream) as deltas:
+                    async for event in deltas:
+                        if isinstance(event, DeltaEvent):
+                            chat.answer.add(event.text)
+                        yield event
+                        if isinstance(event, ErrorEvent):
+                            return
+            finally:
+                if support is not None:
+                    await support.close()
             if not chat.metadata.refused and (suffix := self._owed_citations(chat)):
                 chat.answer.add(suffix)
                 yield DeltaEvent(suffix)
@@ -277,9 +284,36 @@ class ChatPipeline:
         )
         yield DoneEvent(done, chat.answer.text)
 
+    def answer_stream(
+        self, chat: PreparedChat
+    ) -> tuple[AsyncIterator[DeltaEvent | ErrorEvent | ModerationEvent], PassageSupport | None]:
+        """Generation → the groundedness guard (when passages back the answer) → output
+        moderation; the passage support the guard uses, to close after the stream."""
+        stream: AsyncIterator[DeltaEvent | ErrorEvent] = stream_answer(self.generation, chat)
+        support, mode = None, GroundingMode(self.settings.grounding)
+        if mode != GroundingMode.OFF and chat.passage_texts:
+            support = PassageSupport(self.embedding, chat.question, chat.passage_texts)
+            support.start()
+            chat.metadata.groundedness = Groundedness(mode=mode.value)
+            stream = grounded(stream, support, mode, chat.metadata.groundedness)
+        check = (
+            output_check(self.moderation, self.leak) if self.settings.output_moderation else None
+        )
+        moderated = moderated_answer(stream, check, self.settings.output_window_chars, chat)
+        return moderated, support
+
     def _owed_citations(self, chat: PreparedChat) -> str:
         """Markers to append when the model cited nothing; sets ``metadata.citation_mode``."""
-        answer = chat.answer.text
+        answer, guard = chat.answer.text, chat.metadata.groundedness
+        if guard is not None:  # the guard cited each supported sentence itself
+            if guard.fallback:
+                chat.metadata.citation_mode = "extractive"
+            elif guard.cited_by_guard:
+                chat.metadata.citation_mode = "attributed"
+            else:
+                cited = extract_citations(answer, len(chat.sources))
+                chat.metadata.citation_mode = "model" if cited else "none"
+            return ""
         if extract_citations(answer, len(chat.sources)):
             chat.metadata.citation_mode = "model"
             return ""

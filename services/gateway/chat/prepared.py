@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from opentelemetry.context import Context
 
 from services.gateway.chat.answer import Answer
-from services.gateway.chat.prompt import FittedPrompt, Message, Passage
+from services.gateway.chat.prompt import FittedPrompt, Message, Passage, relevant_sentences
 from services.gateway.chat.rerank import Ranked, RerankOutcome
 from services.gateway.chat.safety import count_refusal, main_category
 from services.gateway.chat.schemas import ChatMetadata, Source, Usage
@@ -37,12 +37,14 @@ class PreparedChat:
     max_tokens: int
     temperature: float
     top_p: float = 1.0
+    repetition_penalty: float | None = None  # None: the generation engine's default
+    no_repeat_ngram_size: int | None = None
     owner: str = "anonymous"  # the API key id whose conversation this is
     record: bool = True  # store the exchange in the conversation (False: client-held history)
     trace_context: Context | None = None
     messages: list[Message] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)
-    passage_texts: list[str] = field(default_factory=list)  # full text of each numbered source
+    passage_texts: list[str] = field(default_factory=list)  # what the prompt shows of each source
     canned_answer: str | None = None  # set when generation is skipped
     usage: Usage = field(default_factory=Usage)
     answer: Answer = field(default_factory=Answer)
@@ -85,14 +87,18 @@ class PreparedChat:
         return [r for i, r in enumerate(ranked) if i not in set(injected)]
 
     def prompted(
-        self, fitted: FittedPrompt, ranked: list[Ranked], snippet_chars: int
+        self,
+        fitted: FittedPrompt,
+        ranked: list[Ranked],
+        passages: Sequence[Passage],
+        snippet_chars: int,
     ) -> PreparedChat:
         """The prompt to generate from, and the sources it numbers."""
         kept = ranked[: fitted.passages]
         meta = self.metadata
         self.messages = fitted.messages
         self.sources = to_sources(kept, snippet_chars)
-        self.passage_texts = [r.hit.text for r in kept]
+        self.passage_texts = [p.text for p in passages[: fitted.passages]]
         meta.history_turns, meta.trimmed_passages = fitted.history_turns, len(ranked) - len(kept)
         meta.dropped_passages = [ranked[n - 1].hit.chunk_id for n in fitted.dropped_passages]
         meta.dropped_turns, meta.prompt_tokens = fitted.dropped_turns, fitted.prompt_tokens
@@ -106,6 +112,11 @@ class PreparedChat:
         self.answer.replace(refusal)
 
 
-def passages_of(ranked: Sequence[Ranked]) -> list[Passage]:
-    """What the prompt shows of each candidate."""
-    return [Passage(r.hit.title, r.hit.text, list(r.hit.heading_path)) for r in ranked]
+def passages_of(ranked: Sequence[Ranked], question: str, sentences: int = 0) -> list[Passage]:
+    """What the prompt shows of each candidate: its most relevant ``sentences`` (0: all)."""
+    return [
+        Passage(
+            r.hit.title, relevant_sentences(r.hit.text, question, sentences), r.hit.heading_path
+        )
+        for r in ranked
+    ]

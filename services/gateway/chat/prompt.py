@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from docentlib.errors import InvalidInput
+from docentlib.support import content_words, split_sentences
 from services.runtime.clients import GenerationClient
 
 Message = tuple[str, str]  # (role, content), as GenerationClient takes them
@@ -58,6 +59,22 @@ class Passage:
     title: str
     text: str
     heading_path: Sequence[str] = field(default_factory=tuple)
+
+
+def relevant_sentences(text: str, question: str, keep: int) -> str:
+    """``text`` cut to its ``keep`` sentences sharing most words with ``question`` (in order).
+
+    A small model follows a short, focused context better than whole passages, and fewer prompt
+    tokens mean a faster first token. The first sentence always stays (it says what the passage
+    is about); ``keep`` 0 keeps everything.
+    """
+    units = split_sentences(text)
+    if not keep or len(units) <= keep:
+        return text
+    asked = content_words(question)
+    overlap = [(len(content_words(u) & asked), -i) for i, u in enumerate(units)]
+    chosen = {0} | {-i for _, i in sorted(overlap[1:], reverse=True)[: keep - 1]}
+    return "\n".join(units[i] for i in sorted(chosen))
 
 
 def quote(text: str) -> str:

@@ -115,7 +115,8 @@ async def check_context(
     (:class:`~services.gateway.chat.scope.CorpusScope`), which decides scope once calibrated.
     """
     score = top_dense_score(hits)
-    reply = await moderation.check_context(question, passages, score, scope.relevance(score))
+    relevance = await scope.relevance(score)
+    reply = await moderation.check_context(question, passages, score, relevance)
     injected = [
         i for i, v in enumerate(reply.passages) if v.decision == moderation_pb2.DECISION_BLOCK
     ]

@@ -24,6 +24,20 @@ class ChatRequest(BaseModel):
     max_tokens: int | None = Field(None, ge=1, le=1024, description="Completion budget.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy.")
     top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    repetition_penalty: float | None = Field(
+        None,
+        ge=1.0,
+        le=2.0,
+        description="Penalty on tokens the answer already used (1: off). Default: the generation "
+        "engine's (1.15 for the small CPU model, off for vLLM).",
+    )
+    no_repeat_ngram_size: int | None = Field(
+        None,
+        ge=0,
+        le=16,
+        description="Never generate an n-gram of this many tokens twice (0: off). Default: the "
+        "engine's (4 for the small CPU model; engines that cannot do it refuse a non-zero value).",
+    )
 
     @field_validator("message")
     @classmethod
@@ -52,6 +66,27 @@ class Source(BaseModel):
 class Usage(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
+
+
+class Groundedness(BaseModel):
+    """What the groundedness guard did to the answer (docs/api.md)."""
+
+    mode: str = Field(description='"drop" (unsupported sentences left out) or "mark" (kept).')
+    sentences: int = Field(0, description="Sentences judged against the passages.")
+    supported: int = Field(0, description="Of those, supported by a passage.")
+    dropped: int = Field(0, description="Unsupported sentences left out of the answer.")
+    unsupported: list[str] = Field(
+        default_factory=list, description="The unsupported sentences (dropped or marked)."
+    )
+    stopped: str | None = Field(
+        None, description='"repetition" or "loop" when the guard ended a looping answer.'
+    )
+    fallback: bool = Field(
+        False, description="The answer ends with the passages' sentences closest to the question."
+    )
+    cited_by_guard: int = Field(
+        0, description="Supported sentences the guard cited because the model had not."
+    )
 
 
 class ChatMetadata(BaseModel):
@@ -88,14 +123,19 @@ class ChatMetadata(BaseModel):
     finish_reason: str | None = Field(None, description="stop, length or abort.")
     citation_mode: str = Field(
         "none",
-        description='"model" (the model wrote the [n] markers), "attributed" (the gateway '
-        'appended them from word overlap with the sources) or "none".',
+        description='"model" (the model wrote the [n] markers), "attributed" (the gateway added '
+        "them: per sentence from the passage that supports it, or at the end from word overlap "
+        'when the guard is off), "extractive" (the answer is the passages\' own sentences) or '
+        '"none".',
     )
     degraded: list[str] = Field(
         default_factory=list,
         description='Degraded modes this answer was produced in: "rerank" (fused retrieval '
         'order, the reranker was unavailable), "sparse" (dense retrieval only, the sparse index '
         "was unavailable).",
+    )
+    groundedness: Groundedness | None = Field(
+        None, description="The groundedness guard's work; null when it did not run."
     )
     retrieval_query: str | None = Field(
         None, description="What was searched: a follow-up joined with the question it refers to."

@@ -21,6 +21,7 @@ background at start-up and again whenever the set of documents changes (checked 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import time
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 FOREIGN_QUESTIONS = Path(__file__).parent / "data" / "foreign_questions.txt"
 MIN_GAP = 0.05  # a corpus whose own questions score like foreign ones still gets a scale
+UNCALIBRATED_RECHECK_S = 5.0  # with no calibration yet (nothing ingested), look again soon
 EMBED_BATCH = 32
 
 
@@ -82,7 +84,7 @@ class CorpusScope:
 
     scope = CorpusScope(embedding, retrieval)
     scope.start()                       # calibrate in the background
-    relevance = scope.relevance(0.41)   # None until calibrated
+    relevance = await scope.relevance(0.41)   # None until calibrated
     """
 
     def __init__(
@@ -93,9 +95,11 @@ class CorpusScope:
         titles: int = 48,
         headings: int = 48,
         foreign: Sequence[str] | None = None,
+        first_wait_s: float = 20.0,
     ) -> None:
         self.embedding, self.retrieval = embedding, retrieval
         self.refresh_s, self.titles, self.headings = refresh_s, titles, headings
+        self.first_wait_s = first_wait_s
         self.foreign = list(foreign) if foreign is not None else load_lines(FOREIGN_QUESTIONS)
         self.calibration: ScopeCalibration | None = None
         self._checked_at = float("-inf")
@@ -107,10 +111,19 @@ class CorpusScope:
             self._checked_at = time.monotonic()
             self._task = asyncio.create_task(self.refresh())
 
-    def relevance(self, top_dense_score: float | None) -> float | None:
-        """The question's retrieval relevance, or None (no calibration or no dense score)."""
-        if time.monotonic() - self._checked_at >= self.refresh_s:
+    async def relevance(self, top_dense_score: float | None) -> float | None:
+        """The question's retrieval relevance, or None (no calibration or no dense score).
+
+        Until a first calibration exists, the corpus is checked every few seconds and a question
+        waits (at most ``first_wait_s``) for a calibration in progress, so the first questions
+        after an ingestion are judged like every later one.
+        """
+        recheck = self.refresh_s if self.calibration is not None else UNCALIBRATED_RECHECK_S
+        if time.monotonic() - self._checked_at >= recheck:
             self.start()
+        if self.calibration is None and self._task is not None and not self._task.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._task), self.first_wait_s)
         if self.calibration is None or top_dense_score is None:
             return None
         return self.calibration.relevance(top_dense_score)

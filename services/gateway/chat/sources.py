@@ -12,9 +12,9 @@ tells a client whether the markers came from the model or from this attribution.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from docentlib.support import content_words, lexical_support
 from services.gateway.chat.rerank import Ranked
 from services.gateway.chat.schemas import Source
 
@@ -47,32 +47,18 @@ def snippet(text: str, limit: int) -> str:
     return cut + "…"
 
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9_.\-/]*[a-z0-9]|[a-z0-9]")
-_STOPWORD_TEXT = """
-    a an and are as at be been but by can do does for from has have how i if in into is it
-    its may more most no not of on or other our should so such than that the their them then
-    there these they this to use used using was we were what when where which while who will
-    with would you your yes also any all each just only some very"""
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
-
-
-def content_words(text: str) -> set[str]:
-    """Lower-cased words that carry meaning (no stop words, no single characters)."""
-    return {w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in _STOPWORDS}
-
-
 def attribute(
     answer: str, passages: Sequence[str], min_support: float = 0.2, max_citations: int = 3
 ) -> list[int]:
     """1-based numbers of the passages that support ``answer``, best first.
 
-    A passage's support is the share of the answer's content words it contains. Passages below
+    A passage's support is the share of the answer's content words it contains
+    (:func:`docentlib.support.lexical_support`, the project's one scorer). Passages below
     ``min_support`` are never cited, so an answer unrelated to its sources cites nothing.
     """
-    words = content_words(answer)
-    if not words:
+    if not content_words(answer):
         return []
-    support = [(len(words & content_words(p)) / len(words), n) for n, p in enumerate(passages, 1)]
+    support = [(lexical_support(answer, p), n) for n, p in enumerate(passages, 1)]
     ranked = sorted((s for s in support if s[0] >= min_support), key=lambda s: (-s[0], s[1]))
     return [n for _, n in ranked[:max_citations]]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from docentlib.errors import NotFound
 from services.gateway.conversations.store import (
@@ -27,7 +27,10 @@ from services.gateway.conversations.store import (
     title_of,
     trim_to_user_start,
 )
-from services.runtime.redis import PREFIX
+from services.runtime.redis import PREFIX, redis_client
+
+if TYPE_CHECKING:
+    from services.gateway.settings import GatewaySettings
 
 
 def _meta(conversation_id: str) -> str:
@@ -44,6 +47,11 @@ def _index(owner: str) -> str:
 
 class RedisConversationStore:
     """Usage: ``RedisConversationStore(redis.Redis.from_url(url, decode_responses=True), 3600)``."""
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> RedisConversationStore:
+        client = redis_client(settings.redis_url, settings.redis_cluster)
+        return cls(client, settings.conversation_ttl_s)
 
     def __init__(self, client: Any, ttl_s: float = 7 * 24 * 3600.0) -> None:
         self.redis, self.ttl_s = client, ttl_s

@@ -10,6 +10,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.gateway.conversations.store import (
     Conversation,
@@ -21,6 +22,9 @@ from services.gateway.conversations.store import (
     title_of,
     trim_to_user_start,
 )
+
+if TYPE_CHECKING:
+    from services.gateway.settings import GatewaySettings
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
@@ -49,6 +53,10 @@ _INFO = (
 
 class SqliteConversationStore:
     """Usage: ``SqliteConversationStore(tmp_path / "conversations.sqlite3", ttl_s=3600)``."""
+
+    @classmethod
+    def from_settings(cls, settings: GatewaySettings) -> SqliteConversationStore:
+        return cls(settings.data_dir / "conversations.sqlite3", settings.conversation_ttl_s)
 
     def __init__(self, path: Path, ttl_s: float = 7 * 24 * 3600.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -9,10 +9,12 @@ them through ``asyncio.to_thread``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from docentlib.errors import InvalidInput, NotFound
+from docentlib.registry import Registry
 
 if TYPE_CHECKING:
     from services.gateway.settings import GatewaySettings
@@ -120,17 +122,17 @@ def trim_to_user_start(turns: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return turns
 
 
+_HERE = "services.gateway.conversations"
+# Chosen once, at start-up, by ``settings.store``; each store builds itself from the settings.
+CONVERSATION_STORES: Registry[Callable[[GatewaySettings], ConversationStore]] = Registry(
+    "conversation store",
+    {
+        "sqlite": f"{_HERE}.sqlite_store:SqliteConversationStore.from_settings",
+        "redis": f"{_HERE}.redis_store:RedisConversationStore.from_settings",
+    },
+)
+
+
 def open_conversation_store(settings: GatewaySettings) -> ConversationStore:
     """SQLite under ``data_dir`` by default; Redis (shared by replicas) when ``store=redis``."""
-    if settings.store == "redis":
-        from services.gateway.conversations.redis_store import RedisConversationStore
-        from services.runtime.redis import redis_client
-
-        return RedisConversationStore(
-            redis_client(settings.redis_url, settings.redis_cluster), settings.conversation_ttl_s
-        )
-    from services.gateway.conversations.sqlite_store import SqliteConversationStore
-
-    return SqliteConversationStore(
-        settings.data_dir / "conversations.sqlite3", settings.conversation_ttl_s
-    )
+    return CONVERSATION_STORES.get(settings.store)(settings)

@@ -91,6 +91,7 @@ def to_native(body: ChatCompletionRequest, max_chars: int) -> tuple[ChatRequest,
             max_tokens=body.completion_budget(),
             temperature=body.temperature if body.temperature is not None else 0.0,
             top_p=body.top_p if body.top_p is not None else 1.0,
+            repetition_penalty=body.repetition_penalty,
         )
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None

@@ -97,6 +97,13 @@ class ChatCompletionRequest(BaseModel):
     max_completion_tokens: int | None = Field(None, ge=1, le=MAX_COMPLETION_TOKENS)
     temperature: float | None = Field(None, ge=0.0, le=2.0, description="Default 0 (greedy).")
     top_p: float | None = Field(None, gt=0.0, le=1.0, description="Default 1.")
+    repetition_penalty: float | None = Field(
+        None,
+        ge=1.0,
+        le=2.0,
+        description="vLLM's extra parameter: penalty on tokens already generated (1: off); "
+        "default: the generation engine's.",
+    )
     n: int | None = Field(None, ge=1, le=1, description="Only one choice is produced.")
     user: str | None = Field(None, max_length=256)
 

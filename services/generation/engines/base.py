@@ -31,6 +31,11 @@ class SamplingParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     adapter: str | None = None  # a LoRA adapter by name, for engines that serve adapters
+    # Against the loops small models fall into: generated tokens' logits are divided (positive)
+    # or multiplied (negative) by this; 1.0 is off. Prompt tokens are not penalised, so text
+    # can still be copied from the sources.
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0  # never generate an n-gram of this size twice; 0 is off
 
 
 @dataclass(frozen=True)

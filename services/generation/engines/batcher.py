@@ -15,7 +15,7 @@ import threading
 from collections import deque
 from typing import Any
 
-from services.generation.engines.sequence import SequenceState, pick
+from services.generation.engines.sequence import SequenceState
 
 log = logging.getLogger(__name__)
 BASE = "__base__"  # PEFT's name for "no adapter" in a mixed batch
@@ -147,7 +147,7 @@ class Batcher:
             **{self._cache_arg: cache},
         )
         seq.cached = len(seq.prompt_ids)
-        if seq.accept(pick(out.logits[0, -1], seq.params, seq.generator)):
+        if seq.accept(seq.choose(out.logits[0, -1])):
             return
         self._merge(seq, cache)
 
@@ -202,7 +202,7 @@ class Batcher:
             if seq.stop.is_set():
                 seq.abort()
                 continue
-            seq.accept(pick(out.logits[i, -1], seq.params, seq.generator))
+            seq.accept(seq.choose(out.logits[i, -1]))
 
     def _adapter_names(self, rows: list[SequenceState]) -> dict[str, Any]:
         """PEFT's mixed-adapter batch: one adapter name per row, ``__base__`` for none."""

@@ -27,6 +27,7 @@ from services.generation.engines.base import (
 from services.generation.engines.validation import (
     check_fits,
     check_no_adapter,
+    check_no_ngram_ban,
     validate_messages,
     validate_params,
 )
@@ -130,6 +131,7 @@ class OpenAIEngine:
             raise Unavailable("generation engine is closed")
         validate_params(params, self.settings.max_tokens_limit)
         check_no_adapter(params, "openai")
+        check_no_ngram_ban(params, "openai")
         prompt_tokens = await self.count_tokens(messages)
         check_fits(prompt_tokens, params.max_tokens, self.max_model_len)
         request_id = request_id or uuid.uuid4().hex
@@ -146,6 +148,8 @@ class OpenAIEngine:
             body["stop"] = list(params.stop)
         if params.seed is not None:
             body["seed"] = params.seed
+        if params.repetition_penalty != 1.0:
+            body["repetition_penalty"] = params.repetition_penalty  # vLLM's extra parameter
         self._inflight[request_id] = None
         reason: str | None = None
         completion = 0

@@ -32,6 +32,7 @@ class SequenceState:
     cached: int = 0  # tokens of this sequence in the KV cache
     last_token: int = -1  # the next input of the decode step
     pending: list[int] = field(default_factory=list)
+    generated: list[int] = field(default_factory=list)  # every token sampled so far
     finish: Finish | None = None
 
     def __post_init__(self) -> None:
@@ -49,10 +50,17 @@ class SequenceState:
             else:
                 self.generator.manual_seed(self.params.seed)
 
+    def choose(self, logits: Any) -> int:
+        """The next token from this row's logits, under its repetition controls."""
+        return pick(
+            without_repeats(logits, self.generated, self.params), self.params, self.generator
+        )
+
     def accept(self, token: int) -> bool:
         """Take one sampled token, emit the text it completes; True when the sequence ended."""
         self.produced += 1
         self.last_token = token
+        self.generated.append(token)
         if token in self.eos_ids:
             return self._end("stop")
         self.pending.append(token)
@@ -83,6 +91,31 @@ class SequenceState:
     def _finish(self, reason: str) -> None:
         self.finish = Finish(reason, len(self.prompt_ids), self.produced)  # type: ignore[arg-type]
         self.emit(self.finish)
+
+
+def without_repeats(logits: Any, generated: Sequence[int], params: SamplingParams) -> Any:
+    """``logits`` with the repetition penalty applied to generated tokens and the tokens that
+    would repeat an n-gram banned (a new tensor; the model's output is not changed)."""
+    penalty, n = params.repetition_penalty, params.no_repeat_ngram_size
+    if not generated or (penalty == 1.0 and n == 0):
+        return logits
+    import torch
+
+    logits = logits.clone()
+    if penalty != 1.0:
+        seen = torch.tensor(sorted(set(generated)), dtype=torch.long)
+        scores = logits[seen]
+        logits[seen] = torch.where(scores > 0, scores / penalty, scores * penalty)
+    if n and len(generated) >= n:
+        prefix = tuple(generated[len(generated) - n + 1 :])
+        banned = [
+            generated[i + n - 1]
+            for i in range(len(generated) - n + 1)
+            if tuple(generated[i : i + n - 1]) == prefix
+        ]
+        if banned:
+            logits[torch.tensor(banned, dtype=torch.long)] = float("-inf")
+    return logits
 
 
 def pick(logits: Any, params: SamplingParams, generator: Any) -> int:

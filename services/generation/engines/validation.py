@@ -10,6 +10,7 @@ from services.generation.engines.base import ChatMessage, SamplingParams
 
 ROLES = ("system", "user", "assistant")
 MAX_STOPS = 16
+MAX_NGRAM = 16
 SEED_RANGE = (-(2**63), 2**64 - 1)  # what torch.Generator.manual_seed accepts
 
 
@@ -29,6 +30,15 @@ def validate_params(params: SamplingParams, max_tokens_limit: int) -> None:
         raise InvalidInput("stop strings must be non-empty")
     if params.seed is not None and not SEED_RANGE[0] <= params.seed <= SEED_RANGE[1]:
         raise InvalidInput(f"seed must fit in 64 bits, got {params.seed}")
+    if math.isnan(params.repetition_penalty) or not 1.0 <= params.repetition_penalty <= 2.0:
+        raise InvalidInput(
+            f"repetition_penalty must be between 1 and 2, got {params.repetition_penalty}"
+        )
+    if not 0 <= params.no_repeat_ngram_size <= MAX_NGRAM:
+        raise InvalidInput(
+            f"no_repeat_ngram_size must be between 0 and {MAX_NGRAM}, "
+            f"got {params.no_repeat_ngram_size}"
+        )
 
 
 def validate_messages(messages: Sequence[ChatMessage]) -> None:
@@ -56,4 +66,13 @@ def check_no_adapter(params: SamplingParams, engine: str) -> None:
     if params.adapter:
         raise InvalidInput(
             f"adapter {params.adapter!r} requested, but the {engine} engine serves none"
+        )
+
+
+def check_no_ngram_ban(params: SamplingParams, engine: str) -> None:
+    """Engines that cannot ban repeated n-grams refuse the request rather than ignore it."""
+    if params.no_repeat_ngram_size:
+        raise InvalidInput(
+            f"no_repeat_ngram_size {params.no_repeat_ngram_size} requested, but the {engine} "
+            "engine cannot ban n-grams (use repetition_penalty)"
         )

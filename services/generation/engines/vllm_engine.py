@@ -24,7 +24,12 @@ from services.generation.engines.base import (
     SamplingParams,
     TokenDelta,
 )
-from services.generation.engines.validation import check_fits, validate_messages, validate_params
+from services.generation.engines.validation import (
+    check_fits,
+    check_no_ngram_ban,
+    validate_messages,
+    validate_params,
+)
 from services.generation.settings import GenerationSettings
 
 log = logging.getLogger(__name__)
@@ -133,6 +138,7 @@ class VllmEngine:
             top_p=params.top_p,
             seed=params.seed,
             stop=list(params.stop),
+            repetition_penalty=params.repetition_penalty,
             skip_special_tokens=True,
             output_kind=RequestOutputKind.DELTA,
         )
@@ -144,6 +150,7 @@ class VllmEngine:
         if self._closed:
             raise Unavailable("generation engine is closed")
         validate_params(params, self.settings.max_tokens_limit)
+        check_no_ngram_ban(params, "vllm")
         lora = None
         if params.adapter:
             lora = self._adapters.get(params.adapter)

@@ -106,14 +106,14 @@ async def test_reranker_applied_when_serving(fake_stack, script: Script) -> None
 
 async def test_prompt_is_trimmed_to_the_context_window(fake_stack, script: Script) -> None:
     script.max_model_len = 1000  # the fake counts 4 characters a token
-    async with serving(create_app(fake_stack())) as client:
+    async with serving(create_app(fake_stack(context_sentences=0))) as client:
         reply = await client.post("/v1/chat", json={"message": QUESTION, "stream": False})
     body = reply.json()
     assert reply.status_code == 200, body
     assert 1 <= len(body["sources"]) < 5
     assert body["metadata"]["trimmed_passages"] == 5 - len(body["sources"])
     script.max_model_len = 100
-    async with serving(create_app(fake_stack())) as client:
+    async with serving(create_app(fake_stack(context_sentences=0))) as client:
         reply = await client.post("/v1/chat", json={"message": QUESTION})
     assert reply.status_code == 400
     assert reply.json()["error"]["code"] == "context_length_exceeded"

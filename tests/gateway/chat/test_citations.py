@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from docentlib.support import content_words
 from services.gateway.chat.prompt import extract_citations
-from services.gateway.chat.sources import attribute, citation_suffix, content_words
+from services.gateway.chat.sources import attribute, citation_suffix
 
 PASSAGES = [
     "A ReplicaSet maintains a stable set of replica Pods running at any given time.",

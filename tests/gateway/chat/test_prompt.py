@@ -86,3 +86,21 @@ def test_snippet_is_one_line_and_bounded() -> None:
     cut = snippet(text, 50)
     assert len(cut) <= 50 and cut.endswith("…") and "\n" not in cut
     assert snippet("short\ntext", 50) == "short text"
+
+
+def test_passages_are_cut_to_their_sentences_about_the_question():
+    from services.gateway.chat.prompt import relevant_sentences
+
+    text = (
+        "Deployments manage ReplicaSets. Cats sleep a lot. "
+        "Use kubectl rollout undo to roll back a Deployment. Dogs bark. "
+        "The rollout history lists revisions."
+    )
+    cut = relevant_sentences(text, "How do I roll back a rollout?", 3)
+    assert cut.splitlines() == [
+        "Deployments manage ReplicaSets.",
+        "Use kubectl rollout undo to roll back a Deployment.",
+        "The rollout history lists revisions.",
+    ]
+    assert relevant_sentences(text, "anything", 0) == text
+    assert relevant_sentences("One. Two.", "q", 6) == "One. Two."

@@ -167,7 +167,7 @@ async def test_invalid_requests_name_their_field(fake_stack, script, change, fie
     error = reply.json()["error"]
     assert error["code"] == "invalid_request"
     assert error.get("field", "").startswith(field), error
-    assert not script.seen, "nothing is called for an invalid request"
+    assert not script.chat_calls, "nothing is called for an invalid request"
 
 
 async def test_stream_options_need_stream(fake_stack) -> None:
@@ -196,7 +196,7 @@ async def test_prompt_too_long_for_the_model_is_refused_before_any_work(fake_sta
     error = reply.json()["error"]
     assert error["code"] == "context_length_exceeded"
     assert "context window of 300" in error["message"]
-    assert set(script.seen) == {"count_tokens"}, "no moderation, embedding or retrieval first"
+    assert script.chat_calls == {"count_tokens"}, "no moderation, embedding or retrieval first"
 
 
 async def test_unknown_model_is_404(fake_stack, script) -> None:
@@ -204,7 +204,7 @@ async def test_unknown_model_is_404(fake_stack, script) -> None:
         reply = await client.post("/v1/chat/completions", json=body(model="gpt-4o"))
     assert reply.status_code == 404
     assert reply.json()["error"]["code"] == "model_not_found"
-    assert not script.seen
+    assert not script.chat_calls
 
 
 async def test_generation_failing_mid_stream_ends_with_an_error_and_no_done(

@@ -1,0 +1,98 @@
+"""The groundedness guard: units, repetition, support, citations and the extractive fallback.
+
+Over the real gateway and gRPC with scripted services whose embeddings are hashed bags of words
+(cosine = word overlap); the real model and embeddings meet the guard in
+tests/e2e/test_readme_answers.py.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from services.gateway.app import create_app
+from services.gateway.chat.grounding import RepetitionWatch, complete_units
+from tests.gateway.conftest import serving
+from tests.gateway.fakes import Script
+
+PASSAGES = [
+    "Use kubectl rollout undo to roll a Deployment back to its previous revision. "
+    "The rollout history lists every revision.",
+    "A Service exposes a set of Pods as one network endpoint. Its selector picks the Pods.",
+]
+SUPPORTED = "Run kubectl rollout undo to roll the Deployment back to the previous revision. "
+UNSUPPORTED = "Bananas are rich in potassium and grow in tropical climates. "
+
+
+def test_units_end_at_sentence_ends_and_line_breaks():
+    units, rest = complete_units("First one. [1] Second one!\n- item\nthird without end")
+    assert units == ["First one. [1] ", "Second one!\n", "- item\n"]
+    assert rest == "third without end"
+    assert complete_units("no end yet") == ([], "no end yet")
+
+
+def test_repetition_and_loops_are_spotted():
+    watch = RepetitionWatch()
+    assert watch.check("The server sends the request to the gateway.") is None
+    assert watch.check("The server sends the request to the gateway [2].") == "repetition"
+    loop = RepetitionWatch()
+    words = "pods run on nodes and " * 4
+    assert loop.check(words) == "loop"
+
+
+def _script(script: Script, answer: list[str]) -> Script:
+    script.word_vectors, script.passages, script.answer = True, list(PASSAGES), answer
+    return script
+
+
+async def _chat(fake_stack, mode: str = "drop") -> dict:
+    async with serving(create_app(fake_stack(grounding=mode))) as client:
+        reply = await client.post(
+            "/v1/chat", json={"message": "How do I roll back?", "stream": False}
+        )
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+async def test_unsupported_sentences_are_dropped_and_supported_ones_cited(fake_stack, script):
+    _script(script, [SUPPORTED[:30], SUPPORTED[30:], UNSUPPORTED, "The rollout history "])
+    body = await _chat(fake_stack)
+    guard = body["metadata"]["groundedness"]
+    assert "Bananas" not in body["answer"] and "kubectl rollout undo" in body["answer"]
+    assert "previous revision [1]." in body["answer"]  # cited before its full stop
+    assert guard["dropped"] == 1 and guard["unsupported"] == [UNSUPPORTED.strip()]
+    assert guard["supported"] >= 1 and guard["cited_by_guard"] >= 1 and not guard["fallback"]
+    assert body["metadata"]["citation_mode"] == "attributed" and 1 in body["citations"]
+
+
+async def test_a_repeated_sentence_ends_generation(fake_stack, script):
+    _script(script, [SUPPORTED, SUPPORTED, SUPPORTED, SUPPORTED])
+    body = await _chat(fake_stack)
+    guard = body["metadata"]["groundedness"]
+    assert guard["stopped"] == "repetition"
+    assert body["answer"].count("kubectl rollout undo") == 1
+
+
+async def test_nothing_supported_falls_back_to_the_passages_cited(fake_stack, script):
+    _script(script, [UNSUPPORTED, "Mangoes are sweet. "])
+    body = await _chat(fake_stack)
+    guard = body["metadata"]["groundedness"]
+    assert guard["fallback"] and guard["supported"] == 0 and guard["dropped"] == 2
+    assert body["answer"].startswith("From the sources: ")
+    assert "[1]" in body["answer"] and body["metadata"]["citation_mode"] == "extractive"
+
+
+async def test_mark_mode_keeps_unsupported_sentences_and_lists_them(fake_stack, script):
+    _script(script, [SUPPORTED, UNSUPPORTED])
+    body = await _chat(fake_stack, "mark")
+    guard = body["metadata"]["groundedness"]
+    assert "Bananas" in body["answer"] and guard["dropped"] == 0
+    assert guard["unsupported"] == [UNSUPPORTED.strip()]
+
+
+@pytest.mark.parametrize("mode", ["off"])
+async def test_off_streams_as_generated(fake_stack, script, mode):
+    _script(script, [UNSUPPORTED])
+    body = await _chat(fake_stack, mode)
+    assert (
+        body["answer"].startswith(UNSUPPORTED.strip()) and body["metadata"]["groundedness"] is None
+    )
