@@ -206,8 +206,10 @@ def wait_for(
         try:
             return attempt()
         except OpenSearchUnavailable as exc:
+            if stop is not None and stop.is_set():
+                raise Unavailable(f"{what}: stopped while waiting for OpenSearch") from exc
             remaining = deadline - time.monotonic()
-            if not exc.retryable or remaining <= 0 or (stop is not None and stop.is_set()):
+            if not exc.retryable or remaining <= 0:
                 if exc.retryable:
                     raise Unavailable(
                         f"{what}: gave up after {tries} tries in {total_s:.0f}s: {exc.message}"
