@@ -123,7 +123,7 @@ class StoreUnderTest:
 
 def _delete_live_indexes(settings: RetrievalSettings) -> None:
     from services.retrieval.opensearch_client import OpenSearchConnection
-    from services.retrieval.store.opensearch_bodies import documents_index
+    from services.retrieval.store.opensearch_indexes import documents_index
 
     conn = OpenSearchConnection(settings)
     try:

@@ -23,6 +23,7 @@ from docentlib.errors import Unavailable
 from services.retrieval.core import RetrievalCore
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.store import opensearch_bodies as bodies
+from services.retrieval.store import opensearch_indexes as indexes
 from services.retrieval.store import opensearch_store
 from tests.retrieval.helpers import DIM, NASTY_QUERIES, make_doc, unit
 from tests.retrieval.opensearch_double import OpenSearchDouble, Recorded
@@ -78,7 +79,7 @@ def seen_versions(core: RetrievalCore) -> list[str]:
 def test_the_chunk_index_maps_a_knn_vector_for_the_chosen_engine(engine, space) -> None:
     s = settings("http://x:9200", opensearch_knn_engine=engine, opensearch_knn_space=space,
                  hnsw_m=24, hnsw_ef_construction=128, hnsw_ef_search=64)  # fmt: skip
-    definition = bodies.chunk_index_definition(s)
+    definition = indexes.chunk_index_definition(s)
     index = definition["settings"]["index"]
     assert index["knn"] is True and index["analysis"]["analyzer"]["docent_text"]
     vector = definition["mappings"]["properties"]["vector"]

@@ -3,6 +3,8 @@
 Retrieval replicas hold no state, so they run as a Deployment with an autoscaler. Request
 bodies come from :mod:`~services.retrieval.store.opensearch_bodies`; this module sends them.
 
+Index definitions come from :mod:`~services.retrieval.store.opensearch_indexes`.
+
 Writing a document (docs/opensearch.md has the reasoning):
 
 1. its chunks are written as a new *version* (unique id), in bulk, and made searchable
@@ -38,6 +40,7 @@ from services.retrieval.opensearch_client import (
 )
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.store import opensearch_bodies as bodies
+from services.retrieval.store import opensearch_indexes as indexes
 from services.retrieval.store.base import Candidate, WriteCounts
 from services.retrieval.store.opensearch_bodies import BulkOp, ChunkKey, Record
 from services.retrieval.types import DocumentInfo, DocumentRecord, StoredChunk
@@ -70,7 +73,7 @@ class OpenSearchStore:
     def __init__(self, settings: RetrievalSettings, conn: OpenSearchConnection) -> None:
         self.settings = settings
         self.index = settings.opensearch_index
-        self.documents = bodies.documents_index(self.index)
+        self.documents = indexes.documents_index(self.index)
         self._conn = conn
         self._client = conn.client
         self._closed = False
@@ -109,8 +112,8 @@ class OpenSearchStore:
     def _ensure_indexes(self) -> None:
         """Create each index if missing; refuse one this store did not create as configured."""
         for name, definition in (
-            (self.index, bodies.chunk_index_definition(self.settings)),
-            (self.documents, bodies.documents_index_definition(self.settings)),
+            (self.index, indexes.chunk_index_definition(self.settings)),
+            (self.documents, indexes.documents_index_definition(self.settings)),
         ):
             indices = self._client.indices
             if not self._call("exists", indices.exists, name, index=name):
@@ -120,7 +123,7 @@ class OpenSearchStore:
                     if exc.error != "resource_already_exists_exception":
                         raise
             mapping = self._call("get_mapping", indices.get_mapping, name, index=name)
-            problem = bodies.meta_problem(mapping, definition["mappings"]["_meta"], name)
+            problem = indexes.meta_problem(mapping, definition["mappings"]["_meta"], name)
             if problem:
                 raise Unavailable(problem)
 
