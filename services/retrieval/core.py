@@ -1,38 +1,52 @@
-"""The retrieval capability without a transport: store, index, and hybrid search of chunks.
+"""The retrieval capability without a transport: validation, and hybrid search over a store.
 
-Writes go to the SQLite docstore first (one transaction, new generation), then to both indexes,
-which are persisted with that generation. At start-up an index whose generation (or size)
-disagrees with the docstore is rebuilt from it, so a crash between those steps costs a rebuild,
-never a wrong answer. Methods are synchronous and thread-safe: writes are serialised, searches
-run concurrently with each other and only pause while an index is being mutated in memory.
+The store (``DOCENT_RETRIEVAL_STORE``: the embedded SQLite + FAISS + tantivy, or OpenSearch) is
+chosen once, here, and used only through :class:`~services.retrieval.store.base.ChunkStore`.
+Everything that decides a ranking stays here: how deep each retriever looks, which candidates
+the store still shows, the order of equal scores, fusion (RRF or normalised scores) and
+falling back to dense when BM25 fails, so every store ranks alike.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
 from docentlib.errors import InvalidInput, Unavailable
-from services.retrieval.dense.faiss_index import DenseParams, FaissIndex
-from services.retrieval.docstore import DocStore, WriteResult
 from services.retrieval.fusion import normalized_score_fusion, reciprocal_rank_fusion
-from services.retrieval.rwlock import RWLock
 from services.retrieval.settings import RetrievalSettings
-from services.retrieval.sparse import build_sparse_index
-from services.retrieval.types import DocumentInfo, DocumentRecord, SearchHit, SearchMode
+from services.retrieval.store import STORES, StoreLoader
+from services.retrieval.store.base import Candidate, ChunkStore
+from services.retrieval.types import (
+    DocumentInfo,
+    DocumentRecord,
+    SearchHit,
+    SearchMode,
+    StoredChunk,
+)
 from services.retrieval.validation import as_mode, as_vector, check_k, validate_documents
 
 log = logging.getLogger(__name__)
 
 DENSE, SPARSE = "dense", "sparse"
+# Extra hits asked of each retriever beyond its depth: after ties are ordered by chunk id the
+# list is cut at the depth, so an engine's own order of equal scores (its segments, shards,
+# replicas) never decides which tied chunk makes the cut, unless more than this many tie there.
+TIE_MARGIN = 8
+
+
+def _canonical(candidates: list[Candidate], chunks: dict[Hashable, StoredChunk]) -> list[Candidate]:
+    """The candidates the store still shows, best score first, equal scores by chunk id: the
+    same order from every store, replica and index layout."""
+    shown = [c for c in candidates if c.key in chunks]
+    return sorted(shown, key=lambda c: (-c.score, chunks[c.key].chunk_id))
 
 
 class RetrievalCore:
-    """Owns the docstore and both indexes under ``settings.resolved_data_dir()``.
+    """Validates requests and ranks what the configured store finds.
 
     Usage::
 
@@ -40,122 +54,15 @@ class RetrievalCore:
         core.upsert([DocumentRecord(...)])
         hits = core.search("roll back a deployment", vector, k=5, mode=SearchMode.HYBRID)
         core.close()
+
+    :param stop: set on shutdown; a store still waiting for its engine at start-up gives up.
     """
 
-    def __init__(self, settings: RetrievalSettings) -> None:
+    def __init__(self, settings: RetrievalSettings, stop: threading.Event | None = None) -> None:
         self.settings = settings
-        root = settings.resolved_data_dir()
-        self._dense_path = root / "dense.faiss"
-        self._write_lock = threading.Lock()  # one write (docstore + both indexes) at a time
-        self._rw = RWLock()  # searches vs. in-memory mutation of the dense index
+        open_store: StoreLoader = STORES.get(settings.store)
+        self.store: ChunkStore = open_store(settings, stop or threading.Event())
         self._closed = False
-        self._store = DocStore(root / "docstore.sqlite3")
-        try:
-            self._sparse = build_sparse_index(settings, root / "sparse")
-        except BaseException:
-            self._store.close()
-            raise
-        self._dense = self._new_dense()
-        self._dense_saved = (0, time.monotonic())  # (generation, when) of the last save
-        try:
-            self._recover()
-        except BaseException:
-            self.close()
-            raise
-
-    def _new_dense(self) -> FaissIndex:
-        s = self.settings
-        params = DenseParams(
-            kind=s.dense_index,
-            hnsw_m=s.hnsw_m,
-            hnsw_ef_construction=s.hnsw_ef_construction,
-            hnsw_ef_search=s.hnsw_ef_search,
-            ivf_nlist=s.ivf_nlist,
-            ivf_nprobe=s.ivf_nprobe,
-            pq_m=s.pq_m,
-            pq_nbits=s.pq_nbits,
-        )
-        try:
-            return FaissIndex(s.dim, params)
-        except ValueError as exc:
-            raise InvalidInput(f"dense index settings: {exc}") from exc
-
-    def _save_dense(self, generation: int, force: bool = False) -> None:
-        """Save now if forced or ``dense_save_interval_s`` has passed since the last save.
-
-        Deferring saves keeps bulk ingestion from rewriting a large index per batch; a crash in
-        between only costs a rebuild from the docstore at the next start, never a wrong answer.
-        """
-        saved_generation, saved_at = self._dense_saved
-        if saved_generation == generation:
-            return
-        due = time.monotonic() - saved_at >= self.settings.dense_save_interval_s
-        if force or due:
-            self._dense.save(self._dense_path, generation)
-            self._dense_saved = (generation, time.monotonic())
-
-    # -- consistency -------------------------------------------------------------------------
-
-    def _recover(self) -> None:
-        """Rebuild whichever index does not reflect the docstore's current generation."""
-        generation = self._store.generation()
-        _, chunks = self._store.counts()
-        dense_generation = self._dense.load(self._dense_path)
-        if dense_generation != generation or len(self._dense) != chunks:
-            log.info("rebuilding dense index", extra={"had": dense_generation, "want": generation})
-            self._rebuild_dense(generation)
-        else:
-            self._dense_saved = (generation, time.monotonic())
-        if self._sparse.generation() != generation or len(self._sparse) != chunks:
-            log.info("rebuilding sparse index", extra={"want": generation})
-            self._rebuild_sparse(generation)
-
-    def _rebuild_dense(self, generation: int) -> None:
-        """Build a fresh index aside, save it, then swap it in (searches never wait)."""
-        fresh = self._new_dense()
-        try:
-            for ids, vectors in self._store.iter_vectors():
-                fresh.add(ids, vectors)
-        except InvalidInput as exc:
-            raise Unavailable(
-                f"stored vectors do not fit dim={self.settings.dim} ({exc.message}); "
-                "set DOCENT_RETRIEVAL_DIM to the embedding model's dimension"
-            ) from exc
-        fresh.save(self._dense_path, generation)
-        with self._rw.write():
-            self._dense = fresh
-        self._dense_saved = (generation, time.monotonic())
-
-    def _rebuild_sparse(self, generation: int) -> None:
-        """Replace every entry in one commit, so searches see the old or the new index."""
-        self._sparse.clear()
-        for batch in self._store.iter_entries():
-            self._sparse.upsert([(e.id, e.text, e.title, e.heading_path) for e in batch])
-        self._sparse.commit(generation)
-
-    def _apply(self, result: WriteResult) -> None:
-        """Bring both indexes to ``result.generation``; on any failure rebuild them instead."""
-        try:
-            removed = np.asarray(result.removed_ids, dtype=np.int64)
-            ids = np.asarray([e.id for e in result.added], dtype=np.int64)
-            with self._rw.write():
-                self._dense.remove(removed)
-                if result.added:
-                    self._dense.add(ids, np.stack([e.vector for e in result.added]))
-            self._sparse.remove(result.removed_ids)
-            self._sparse.upsert([(e.id, e.text, e.title, e.heading_path) for e in result.added])
-            self._sparse.commit(result.generation)
-            self._save_dense(result.generation)
-        except Exception:
-            log.exception("index update failed; rebuilding both indexes from the docstore")
-            try:
-                self._rebuild_dense(result.generation)
-                self._rebuild_sparse(result.generation)
-            except Exception as exc:
-                raise Unavailable(
-                    "the write was stored but the indexes could not be updated; "
-                    "they will be rebuilt at the next start"
-                ) from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -168,22 +75,17 @@ class RetrievalCore:
         validate_documents(documents, self.settings.dim)
         if not documents:
             return 0, 0
-        with self._write_lock:
-            self._check_open()
-            result = self._store.upsert(documents)
-            self._apply(result)
-        return result.documents, len(result.added)
+        self._check_open()
+        written = self.store.upsert(documents)
+        return written.documents, written.chunks
 
     def delete(self, doc_ids: Sequence[str], source_paths: Sequence[str]) -> tuple[int, int]:
         """Delete documents by id and/or source path; returns (documents, chunks) deleted."""
         if not doc_ids and not source_paths:
             raise InvalidInput("delete needs at least one doc_id or source_path")
-        with self._write_lock:
-            self._check_open()
-            result = self._store.delete(list(doc_ids), list(source_paths))
-            if result.documents:
-                self._apply(result)
-        return result.documents, len(result.removed_ids)
+        self._check_open()
+        deleted = self.store.delete(list(doc_ids), list(source_paths))
+        return deleted.documents, deleted.chunks
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -218,43 +120,54 @@ class RetrievalCore:
             raise InvalidInput("hybrid search needs a query, a vector, or both")
 
         depth = k if mode is not SearchMode.HYBRID else max(k, self.settings.fetch_depth)
-        found: dict[str, list[tuple[int, float]]] = {}
-        if use_dense:
-            with self._rw.read():
-                found[DENSE] = self._dense.search(vector, depth)  # type: ignore[arg-type]
+        fetch = depth + TIE_MARGIN
+        found: dict[str, list[Candidate]] = {}
         degraded: list[str] = []
-        if use_sparse:
-            try:
-                found[SPARSE] = self._sparse.search(query, depth)
-            except Exception as exc:
-                if mode is not SearchMode.HYBRID or DENSE not in found:
-                    raise
-                log.warning("sparse search failed; dense only", extra={"error": str(exc)})
-                degraded.append(SPARSE)
-        return self._hits(found, k, fuse=mode is SearchMode.HYBRID), degraded
+        with self.store.view():
+            if use_dense:
+                found[DENSE] = self.store.search_dense(vector, fetch)  # type: ignore[arg-type]
+            if use_sparse:
+                try:
+                    found[SPARSE] = self.store.search_sparse(query, fetch)
+                except Exception as exc:
+                    if mode is not SearchMode.HYBRID or DENSE not in found:
+                        raise
+                    log.warning("sparse search failed; dense only", extra={"error": str(exc)})
+                    degraded.append(SPARSE)
+            first: dict[Hashable, Candidate] = {}
+            for candidates in found.values():
+                for candidate in candidates:
+                    first.setdefault(candidate.key, candidate)
+            chunks = self.store.resolve(list(first.values()))
+        ranked = {name: _canonical(hits, chunks)[:depth] for name, hits in found.items()}
+        return self._hits(ranked, chunks, k, fuse=mode is SearchMode.HYBRID), degraded
 
     def _hits(
-        self, found: dict[str, list[tuple[int, float]]], k: int, *, fuse: bool
+        self,
+        found: dict[str, list[Candidate]],
+        chunks: dict[Hashable, StoredChunk],
+        k: int,
+        *,
+        fuse: bool,
     ) -> list[SearchHit]:
-        """Rank (fusing if asked), join with the docstore, keep the first k that still exist."""
-        raw = {name: dict(hits) for name, hits in found.items()}
+        """Rank (fusing if asked) and keep the first k."""
+        raw = {name: {c.key: c.score for c in hits} for name, hits in found.items()}
+        ranked: list[tuple[Hashable, float, dict[str, int]]]
         if fuse:
             weights = {DENSE: self.settings.dense_weight, SPARSE: self.settings.sparse_weight}
-            rankings = {name: [id_ for id_, _ in hits] for name, hits in found.items()}
             if self.settings.fusion == "normalized":
-                fused = normalized_score_fusion(found, weights)
+                scored = {name: [(c.key, c.score) for c in hits] for name, hits in found.items()}
+                fused = normalized_score_fusion(scored, weights)
             else:
+                rankings = {name: [c.key for c in hits] for name, hits in found.items()}
                 fused = reciprocal_rank_fusion(rankings, self.settings.rrf_k, weights)
             ranked = [(f.id, f.score, f.ranks) for f in fused]
         else:
             ((name, hits),) = found.items()
-            ranked = [(id_, score, {name: r}) for r, (id_, score) in enumerate(hits, start=1)]
-        chunks = self._store.get_chunks([id_ for id_, _, _ in ranked])
+            ranked = [(c.key, c.score, {name: r}) for r, c in enumerate(hits, start=1)]
         out: list[SearchHit] = []
-        for id_, score, ranks in ranked:
-            chunk = chunks.get(id_)
-            if chunk is None:  # deleted between the index lookup and now
-                continue
+        for key, score, ranks in ranked[:k]:
+            chunk = chunks[key]
             out.append(
                 SearchHit(
                     chunk_id=chunk.chunk_id,
@@ -264,40 +177,25 @@ class RetrievalCore:
                     heading_path=chunk.heading_path,
                     text=chunk.text,
                     score=float(score),
-                    retriever_scores={name: raw[name][id_] for name in ranks},
+                    retriever_scores={name: raw[name][key] for name in ranks},
                     retriever_ranks=dict(ranks),
                 )
             )
-            if len(out) == k:
-                break
         return out
 
     def list_documents(self, doc_ids: Sequence[str] | None = None) -> list[DocumentInfo]:
         """Stored documents (all, or only those named) with content hashes and chunk counts."""
         self._check_open()
-        return self._store.list_documents(None if doc_ids is None else list(doc_ids))
+        return self.store.list_documents(None if doc_ids is None else list(doc_ids))
 
     def stats(self) -> dict[str, int]:
-        """Counts for health checks and metrics."""
+        """Counts for health checks and metrics (what the store reports)."""
         self._check_open()
-        documents, chunks = self._store.counts()
-        return {
-            "documents": documents,
-            "chunks": chunks,
-            "generation": self._store.generation(),
-            "dense_vectors": len(self._dense),
-            "sparse_entries": len(self._sparse),
-        }
+        return self.store.stats()
 
     def close(self) -> None:
-        """Release the tantivy writer lock and SQLite connections; safe to call twice."""
-        with self._write_lock:
-            if self._closed:
-                return
-            self._closed = True
-            try:
-                self._save_dense(self._store.generation(), force=True)
-            except Exception:  # never block shutdown; the next start rebuilds from the docstore
-                log.exception("could not save the dense index on close")
-            self._sparse.close()
-            self._store.close()
+        """Close the store; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        self.store.close()

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from docentlib.errors import InvalidInput
-from services.retrieval.types import DocumentInfo, DocumentRecord
+from services.retrieval.types import DocumentInfo, DocumentRecord, StoredChunk
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
@@ -47,19 +47,6 @@ class IndexEntry:
     title: str
     heading_path: tuple[str, ...]
     vector: np.ndarray
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk joined with its document, as a search hit needs it."""
-
-    id: int
-    chunk_id: str
-    doc_id: str
-    title: str
-    source_path: str
-    heading_path: tuple[str, ...]
-    text: str
 
 
 @dataclass(frozen=True)
@@ -194,8 +181,7 @@ class DocStore:
         )
         rows = _rows_in(self._reader(), sql, [int(i) for i in ids])
         return {
-            r[0]: StoredChunk(r[0], r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6])
-            for r in rows
+            r[0]: StoredChunk(r[1], r[2], r[3], r[4], tuple(json.loads(r[5])), r[6]) for r in rows
         }
 
     def list_documents(self, doc_ids: Sequence[str] | None = None) -> list[DocumentInfo]:

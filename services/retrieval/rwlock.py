@@ -9,27 +9,37 @@ from contextlib import contextmanager
 
 
 class RWLock:
-    """Many readers or one writer; a waiting writer blocks new readers so it cannot starve."""
+    """Many readers or one writer; a waiting writer blocks new readers so it cannot starve.
+
+    Reads are reentrant per thread (a thread already reading enters again at once, even while
+    a writer waits), so a search can hold one view across several reading calls.
+    """
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._readers = 0
         self._writing = False
         self._writers_waiting = 0
+        self._held = threading.local()
 
     @contextmanager
     def read(self) -> Iterator[None]:
-        with self._cond:
-            while self._writing or self._writers_waiting:
-                self._cond.wait()
-            self._readers += 1
+        depth = getattr(self._held, "depth", 0)
+        if depth == 0:
+            with self._cond:
+                while self._writing or self._writers_waiting:
+                    self._cond.wait()
+                self._readers += 1
+        self._held.depth = depth + 1
         try:
             yield
         finally:
-            with self._cond:
-                self._readers -= 1
-                if self._readers == 0:
-                    self._cond.notify_all()
+            self._held.depth = depth
+            if depth == 0:
+                with self._cond:
+                    self._readers -= 1
+                    if self._readers == 0:
+                        self._cond.notify_all()
 
     @contextmanager
     def write(self) -> Iterator[None]:

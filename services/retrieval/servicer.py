@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 
 import grpc
 import numpy as np
@@ -49,15 +50,19 @@ class RetrievalServicer(retrieval_pb2_grpc.RetrievalServicer):
     def __init__(self, settings: RetrievalSettings) -> None:
         self.settings = settings
         self.core: RetrievalCore | None = None
+        self._stop = threading.Event()  # ends a start-up wait for OpenSearch on shutdown
 
     def register(self, server: grpc.aio.Server) -> None:
         retrieval_pb2_grpc.add_RetrievalServicer_to_server(self, server)
 
     async def load(self) -> bool:
-        self.core = await asyncio.to_thread(RetrievalCore, self.settings)
+        """Open the store; health stays NOT_SERVING meanwhile (for the OpenSearch store that
+        includes waiting, with backoff and a bounded total, for the cluster to answer)."""
+        self.core = await asyncio.to_thread(RetrievalCore, self.settings, self._stop)
         return True
 
     async def close(self) -> None:
+        self._stop.set()
         if self.core is not None:
             await asyncio.to_thread(self.core.close)
             self.core = None

@@ -24,17 +24,34 @@ class RetrievalSettings(ServiceSettings):
     dim: int = Field(
         384, ge=1, description="Embedding dimension; every chunk and query vector must match it."
     )
+    store: Literal["embedded", "opensearch"] = Field(
+        "embedded",
+        description="Where chunks, vectors and BM25 live: `embedded` (SQLite docstore + FAISS + "
+        "tantivy in the data dir; one replica) or `opensearch` (everything in an OpenSearch "
+        "cluster; replicas hold no state). See docs/opensearch.md.",
+    )
     dense_index: Literal["hnsw", "flat", "ivfpq"] = Field(
         "hnsw",
-        description="FAISS index: hnsw (graph, approximate, fast), flat (exact), ivfpq "
-        "(compressed; exact flat until ivf_nlist*39 vectors exist to train it).",
+        description="FAISS index of the embedded store: hnsw (graph, approximate, fast), flat "
+        "(exact), ivfpq (compressed; exact flat until ivf_nlist*39 vectors exist to train it).",
     )
-    hnsw_m: int = Field(32, ge=4, le=256, description="HNSW links per node (memory vs recall).")
+    hnsw_m: int = Field(
+        32,
+        ge=4,
+        le=256,
+        description="HNSW links per node (memory vs recall); FAISS's, and OpenSearch's `m`.",
+    )
     hnsw_ef_construction: int = Field(
-        200, ge=8, description="HNSW candidate list while building (build time vs recall)."
+        200,
+        ge=8,
+        description="HNSW candidate list while building (build time vs recall); FAISS's, and "
+        "OpenSearch's `ef_construction`.",
     )
     hnsw_ef_search: int = Field(
-        128, ge=1, description="HNSW candidate list per search (latency vs recall)."
+        128,
+        ge=1,
+        description="HNSW candidate list per search (latency vs recall); FAISS's, and "
+        "OpenSearch's `ef_search` (faiss, nmslib; lucene uses the search's k instead).",
     )
     ivf_nlist: int = Field(256, ge=1, description="IVF-PQ inverted lists (centroids).")
     ivf_nprobe: int = Field(16, ge=1, description="IVF-PQ lists visited per search.")
@@ -62,8 +79,8 @@ class RetrievalSettings(ServiceSettings):
     max_k: int = Field(100, ge=1, description="Largest k a search may ask for.")
     sparse_backend: Literal["tantivy", "opensearch"] = Field(
         "tantivy",
-        description="BM25 engine: `tantivy` (embedded, in the data dir) or `opensearch` (a "
-        "cluster; see docs/opensearch.md).",
+        description="BM25 engine of the embedded store: `tantivy` (in the data dir) or "
+        "`opensearch` (only BM25 in a cluster, one index per docstore; see docs/opensearch.md).",
     )
     opensearch_hosts: str = Field(
         "http://127.0.0.1:9200",
@@ -71,7 +88,8 @@ class RetrievalSettings(ServiceSettings):
     )
     opensearch_index: str = Field(
         "docent-chunks",
-        description="OpenSearch index of the chunks; one per retrieval docstore (replica).",
+        description="OpenSearch index of the chunks. STORE=opensearch: shared by every replica, "
+        "documents in `<index>-documents`. SPARSE_BACKEND=opensearch: one per docstore.",
     )
     opensearch_username: str | None = Field(
         None, description="OpenSearch basic-auth user; no auth when unset."
@@ -108,6 +126,35 @@ class RetrievalSettings(ServiceSettings):
     )
     opensearch_bm25_b: float = Field(
         0.75, ge=0, le=1, description="BM25 b (length normalisation) of the OpenSearch index."
+    )
+    opensearch_knn_engine: Literal["faiss", "lucene", "nmslib"] = Field(
+        "faiss",
+        description="k-NN engine of the `knn_vector` field (HNSW), STORE=opensearch: faiss, "
+        "lucene, or nmslib (deprecated by OpenSearch).",
+    )
+    opensearch_knn_space: Literal["innerproduct", "cosinesimil", "l2"] = Field(
+        "innerproduct",
+        description="k-NN space, STORE=opensearch. Vectors are stored unit-length, so all three "
+        "rank alike; faiss needs OpenSearch 2.19+ for cosinesimil, lucene 2.13+ for innerproduct.",
+    )
+    opensearch_startup_timeout_s: float = Field(
+        120.0,
+        ge=0,
+        description="At start-up, how long to retry (exponential backoff) while OpenSearch is "
+        "unreachable or not ready; the service stays NOT_SERVING meanwhile and fails after it.",
+    )
+    opensearch_replace_grace_s: float = Field(
+        2.0,
+        ge=0,
+        description="STORE=opensearch: for this long after a document's new version lands, a "
+        "search whose view found only the previous version's chunks still returns them (see "
+        "docs/opensearch.md); also the clock skew tolerated between replicas.",
+    )
+    opensearch_orphan_grace_s: float = Field(
+        600.0,
+        gt=0,
+        description="STORE=opensearch: chunks of an upsert that never completed (its replica "
+        "died) are deleted at the document's next write once older than this.",
     )
 
     @field_validator("opensearch_hosts")

@@ -63,3 +63,15 @@ class DocumentInfo:
     source_path: str
     content_hash: str
     chunk_count: int
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk joined with its document: what a search hit shows of it."""
+
+    chunk_id: str
+    doc_id: str
+    title: str
+    source_path: str
+    heading_path: tuple[str, ...]
+    text: str

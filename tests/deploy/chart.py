@@ -17,8 +17,9 @@ RELEASE = "docent"
 KUBE_VERSIONS = ("1.29", "1.30", "1.31")
 COMPONENTS = ("embedding", "retrieval", "reranking", "moderation", "generation", "gateway")
 
-# Values combinations the suite renders: the two profiles, and the gpu profile with the
-# alternative autoscaler (HPA + prometheus-adapter) and both datastores as external endpoints.
+# Values combinations the suite renders: the profiles (``a+b``: ``-f values-a.yaml -f
+# values-b.yaml``), the gpu profile with the alternative autoscaler (HPA + prometheus-adapter)
+# and both datastores as external endpoints, and stateless retrieval on OpenSearch both ways.
 VARIANTS: dict[str, tuple[str | None, dict[str, Any]]] = {
     "default": (None, {}),
     "cpu": ("cpu", {}),
@@ -28,6 +29,14 @@ VARIANTS: dict[str, tuple[str | None, dict[str, Any]]] = {
         {
             "autoscaling": {"engine": "hpa"},
             "redis": {"enabled": False, "externalUrl": "redis://redis.shared:6379/3"},
+            "opensearch": {"enabled": False, "externalUrl": "https://search.shared:9200"},
+        },
+    ),
+    "cpu+opensearch": ("cpu+opensearch", {}),
+    "gpu+opensearch-hpa": (
+        "gpu+opensearch",
+        {
+            "autoscaling": {"engine": "hpa"},
             "opensearch": {"enabled": False, "externalUrl": "https://search.shared:9200"},
         },
     ),
@@ -46,10 +55,13 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 def profile_values(profile: str | None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The values a user passes with ``-f values-<profile>.yaml`` (plus ``extra``)."""
+    """The values a user passes with ``-f values-<profile>.yaml`` (plus ``extra``); ``a+b``
+    is ``-f values-a.yaml -f values-b.yaml``."""
     values: dict[str, Any] = {}
-    if profile:
-        values = yaml.safe_load((CHART / f"values-{profile}.yaml").read_text()) or {}
+    for name in (profile or "").split("+"):
+        if name:
+            layer = yaml.safe_load((CHART / f"values-{name}.yaml").read_text()) or {}
+            values = deep_merge(values, layer)
     return deep_merge(values, extra or {})
 
 

@@ -271,7 +271,7 @@ def test_hybrid_search_degrades_to_dense_when_sparse_fails(tmp_path) -> None:
         def broken(query: str, k: int) -> list:
             raise ConnectionError("opensearch is down")
 
-        core._sparse.search = broken  # the engine's outage, injected at its boundary
+        core.store._sparse.search = broken  # the engine's outage, injected at its boundary
         hits, degraded = core.search_detailed("alpha", unit(1), 2, "hybrid")
         assert degraded == ["sparse"] and hits[0].doc_id == "a"
         assert set(hits[0].retriever_ranks) == {"dense"}

@@ -1,9 +1,10 @@
-"""The OpenSearch backend without an OpenSearch server.
+"""The BM25-only OpenSearch backend (``SPARSE_BACKEND=opensearch``) without a server.
 
 Two layers: the pure request builders, and the real opensearch-py client talking HTTP to a
-loopback recorder (``opensearch_wire``) that answers with response shapes from the OpenSearch
-REST documentation. Neither is OpenSearch: analysis, BM25 scoring and refresh semantics are
-exercised only by ``test_opensearch_live.py`` against a real server (DOCENT_TEST_OPENSEARCH_URL).
+loopback recorder (``opensearch_wire``) that answers with scripted response shapes from the
+OpenSearch REST documentation (errors, refusals, timeouts). The stateful OpenSearch double runs
+the same backend under the store contract (``test_store_contract.py``); a real server only
+``test_opensearch_live.py`` (DOCENT_TEST_OPENSEARCH_URL).
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ import pytest
 from pydantic import ValidationError
 
 from docentlib.errors import Unavailable
+from services.retrieval.opensearch_client import redact
 from services.retrieval.settings import RetrievalSettings
-from services.retrieval.sparse import build_sparse_index
+from services.retrieval.sparse import SPARSE_INDEXES
 from services.retrieval.sparse import opensearch_bodies as bodies
-from services.retrieval.sparse.opensearch_index import OpenSearchIndex, redact
+from services.retrieval.sparse.opensearch_index import OpenSearchIndex
 from services.retrieval.sparse.tantivy_index import TantivyIndex
 from tests.conftest import free_port
 from tests.retrieval.helpers import NASTY_QUERIES
@@ -50,7 +52,12 @@ def mapping(meta: dict | None, concrete: str = INDEX) -> Reply:
 
 
 def settings(url: str, **overrides: object) -> RetrievalSettings:
-    values = {"sparse_backend": "opensearch", "opensearch_hosts": url, "opensearch_index": INDEX}
+    values = {
+        "sparse_backend": "opensearch",
+        "opensearch_hosts": url,
+        "opensearch_index": INDEX,
+        "opensearch_startup_timeout_s": 0,  # fail at once: these tests script every answer
+    }
     return RetrievalSettings(**(values | overrides))
 
 
@@ -75,7 +82,7 @@ def fresh(wire: WireServer, **overrides: object) -> OpenSearchIndex:
 # -- pure builders -------------------------------------------------------------------------------
 
 
-def test_index_definition_is_one_english_bm25_field_refreshed_only_on_commit() -> None:
+def test_index_definition_is_one_bm25_field_analysed_like_tantivy_refreshed_on_commit() -> None:
     definition = bodies.index_definition(shards=3, replicas=2, k1=1.5, b=0.6)
     index = definition["settings"]["index"]
     assert (index["number_of_shards"], index["number_of_replicas"]) == (3, 2)
@@ -85,9 +92,14 @@ def test_index_definition_is_one_english_bm25_field_refreshed_only_on_commit() -
     assert mappings["dynamic"] == "strict"
     assert mappings["properties"] == {
         "id": {"type": "long"},
-        "body": {"type": "text", "analyzer": "english", "similarity": "docent_bm25"},
+        "body": {"type": "text", "analyzer": "docent_text", "similarity": "docent_bm25"},
     }
-    assert mappings["_meta"] == {"docent": {"schema_version": 1, "generation": None}}
+    assert index["analysis"]["analyzer"]["docent_text"] == {
+        "type": "custom",
+        "tokenizer": "docent_words",
+        "filter": ["docent_max_length", "lowercase", "docent_porter2"],
+    }
+    assert mappings["_meta"] == {"docent": {"schema_version": 2, "generation": None}}
 
 
 def test_upsert_actions_pair_an_index_op_keyed_by_chunk_id_with_the_body() -> None:
@@ -167,7 +179,7 @@ def test_parse_hits_and_read_meta() -> None:
     assert bodies.parse_hits({"hits": {"hits": []}}) == []
     # an alias answers under the concrete index name
     assert bodies.read_meta(mapping(bodies.meta(4), "docent-test-v2").body) == {
-        "schema_version": 1,
+        "schema_version": 2,
         "generation": 4,
     }
     assert bodies.read_meta(mapping(None).body) is None
@@ -193,12 +205,12 @@ def test_write_commit_search_count_delete_clear_on_the_wire(wire: WireServer) ->
     index.commit(7)
     dirty, bulk1, bulk2, refresh, meta = wire.requests
     assert (dirty.method, dirty.path) == ("PUT", f"/{INDEX}/_mapping")
-    assert dirty.json() == {"_meta": {"docent": {"schema_version": 1, "generation": None}}}
+    assert dirty.json() == {"_meta": {"docent": {"schema_version": 2, "generation": None}}}
     assert (bulk1.method, bulk1.path, bulk2.path) == ("POST", "/_bulk", "/_bulk")
     assert bulk1.ndjson() + bulk2.ndjson() == list(bodies.upsert_actions(INDEX, ENTRIES))
     assert len(bulk1.ndjson()) == 4 and len(bulk2.ndjson()) == 2
     assert (refresh.method, refresh.path) == ("POST", f"/{INDEX}/_refresh")
-    assert meta.json() == {"_meta": {"docent": {"schema_version": 1, "generation": 7}}}
+    assert meta.json() == {"_meta": {"docent": {"schema_version": 2, "generation": 7}}}
     assert index.generation() == 7
 
     wire.requests.clear()
@@ -207,7 +219,7 @@ def test_write_commit_search_count_delete_clear_on_the_wire(wire: WireServer) ->
         "hits": {"max_score": 1.9, "hits": [{"_index": INDEX, "_id": "1", "_score": 1.9}]},
     }))  # fmt: skip
     wire.on("POST", f"/{INDEX}/_count", Reply(200, {"count": 3, "_shards": SHARDS}))
-    assert index.search("kubectl rollout", 5) == [(1, 1.9)]
+    assert index.search("kubectl rollout", 5) == [(1, pytest.approx(1.9 * 2.2))]  # 1 + k1
     assert index.search("   ", 5) == []  # no request for an empty query
     assert len(index) == 3
     (search, count) = wire.requests
@@ -332,12 +344,12 @@ def test_a_server_that_never_answers_times_out_as_unavailable() -> None:
 
 
 def test_the_factory_picks_the_configured_engine(wire: WireServer, tmp_path) -> None:
-    local = build_sparse_index(RetrievalSettings(), tmp_path / "sparse")
+    local = SPARSE_INDEXES.get("tantivy")(RetrievalSettings(), tmp_path / "sparse")
     assert isinstance(local, TantivyIndex)
     local.close()
     wire.on("HEAD", f"/{INDEX}", Reply(200))
     wire.on("GET", f"/{INDEX}/_mapping", mapping(bodies.meta(1)))
-    remote = build_sparse_index(settings(wire.url), tmp_path / "unused")
+    remote = SPARSE_INDEXES.get("opensearch")(settings(wire.url), tmp_path / "unused")
     assert isinstance(remote, OpenSearchIndex) and not (tmp_path / "unused").exists()
 
 

@@ -43,14 +43,28 @@ data:
   {{- end }}
   {{- end }}
   {{- if eq .name "retrieval" }}
-  {{- with include "docent.opensearchUrl" .root }}
+  {{- $opensearch := include "docent.opensearchUrl" .root }}
+  {{- if eq $c.store "opensearch" }}
+  {{- if not $opensearch }}
+  {{- fail "retrieval.store: opensearch needs opensearch.enabled or opensearch.externalUrl" }}
+  {{- end }}
+  # Everything in OpenSearch: replicas hold no state.
+  {{ $p }}STORE: opensearch
+  {{ $p }}OPENSEARCH_HOSTS: {{ $opensearch | quote }}
+  {{- else if $opensearch }}
+  # The embedded store keeps its docstore and vectors on its volume, BM25 in OpenSearch.
   {{ $p }}SPARSE_BACKEND: opensearch
-  {{ $p }}OPENSEARCH_HOSTS: {{ . | quote }}
+  {{ $p }}OPENSEARCH_HOSTS: {{ $opensearch | quote }}
   {{- end }}
   {{- end }}
   {{- range $key, $value := $c.env }}
   {{ $p }}{{ $key }}: {{ $value | toString | quote }}
   {{- end }}
+{{- end -}}
+
+{{/* Non-empty for retrieval with the embedded store: one writer on one volume. */}}
+{{- define "docent.retrievalOnVolume" -}}
+{{- if and (eq .name "retrieval") (ne (index .root.Values .name).store "opensearch") }}true{{ end }}
 {{- end -}}
 
 {{- define "docent.grpcProbe" -}}
@@ -78,7 +92,7 @@ spec:
     matchLabels:
       {{- include "docent.selectorLabels" . | nindent 6 }}
   strategy:
-    {{- if eq .name "retrieval" }}
+    {{- if include "docent.retrievalOnVolume" . }}
     type: Recreate
     {{- else }}
     type: RollingUpdate
@@ -227,7 +241,7 @@ spec:
             {{- end }}
       volumes:
         - name: data
-          {{- if and (eq .name "retrieval") $c.persistence.enabled }}
+          {{- if and (include "docent.retrievalOnVolume" .) $c.persistence.enabled }}
           persistentVolumeClaim:
             claimName: {{ default (include "docent.componentName" .) $c.persistence.existingClaim }}
           {{- else }}

@@ -20,13 +20,16 @@ import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import faiss
 import numpy as np
 
 from services.retrieval.atomic import atomic_write
 from services.retrieval.validation import as_matrix, as_vector
+
+if TYPE_CHECKING:
+    from services.retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +51,21 @@ class DenseParams:
     ivf_nprobe: int = 16
     pq_m: int = 48
     pq_nbits: int = 8
+
+    @classmethod
+    def from_settings(cls, settings: RetrievalSettings, kind: IndexKind) -> DenseParams:
+        """The retrieval settings' FAISS knobs, for an index of ``kind``."""
+        s = settings
+        return cls(
+            kind=kind,
+            hnsw_m=s.hnsw_m,
+            hnsw_ef_construction=s.hnsw_ef_construction,
+            hnsw_ef_search=s.hnsw_ef_search,
+            ivf_nlist=s.ivf_nlist,
+            ivf_nprobe=s.ivf_nprobe,
+            pq_m=s.pq_m,
+            pq_nbits=s.pq_nbits,
+        )
 
     @property
     def train_size(self) -> int:
@@ -73,6 +91,20 @@ class FaissIndex:
             raise ValueError(f"pq_m={self.params.pq_m} must divide the dimension {dim}")
         self._deleted: set[int] = set()
         self._index = self._empty()
+
+    # -- the dense registry's factories (one per DOCENT_RETRIEVAL_DENSE_INDEX value) ----------
+
+    @classmethod
+    def hnsw(cls, settings: RetrievalSettings) -> FaissIndex:
+        return cls(settings.dim, DenseParams.from_settings(settings, "hnsw"))
+
+    @classmethod
+    def flat(cls, settings: RetrievalSettings) -> FaissIndex:
+        return cls(settings.dim, DenseParams.from_settings(settings, "flat"))
+
+    @classmethod
+    def ivfpq(cls, settings: RetrievalSettings) -> FaissIndex:
+        return cls(settings.dim, DenseParams.from_settings(settings, "ivfpq"))
 
     # -- construction ------------------------------------------------------------------------
 

@@ -1,28 +1,29 @@
-"""Sparse (lexical, BM25) indexes, and the one place that picks the configured engine."""
+"""Sparse (lexical, BM25) indexes of the embedded store, chosen by ``sparse_backend``.
+
+Every engine is a :class:`~services.retrieval.sparse.base.SparseIndex` built by a factory
+``(settings, directory) -> SparseIndex``; the registry imports only the chosen one, so
+opensearch-py is never loaded for tantivy and vice versa.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docentlib.registry import Registry
 from services.retrieval.sparse.base import SparseIndex
 
 if TYPE_CHECKING:
     from services.retrieval.settings import RetrievalSettings
 
+# (settings, directory of the embedded index; OpenSearch keeps its data in the cluster)
+SparseLoader = Callable[["RetrievalSettings", Path], SparseIndex]
 
-def build_sparse_index(settings: RetrievalSettings, directory: Path) -> SparseIndex:
-    """The sparse index ``settings.sparse_backend`` names.
-
-    ``directory`` is where the embedded tantivy index lives; OpenSearch keeps its data in the
-    cluster and ignores it. Imports are deferred so each engine's client loads only when used.
-
-    :raises Unavailable: when OpenSearch is chosen and cannot be reached or configured.
-    """
-    if settings.sparse_backend == "opensearch":
-        from services.retrieval.sparse.opensearch_index import OpenSearchIndex
-
-        return OpenSearchIndex(settings)
-    from services.retrieval.sparse.tantivy_index import TantivyIndex
-
-    return TantivyIndex(directory)
+SPARSE_INDEXES: Registry[SparseLoader] = Registry(
+    "sparse backend",
+    {
+        "tantivy": "services.retrieval.sparse.tantivy_index:TantivyIndex.open",
+        "opensearch": "services.retrieval.sparse.opensearch_index:OpenSearchIndex.open",
+    },
+)

@@ -11,23 +11,24 @@ from collections.abc import Iterator
 from typing import Any
 
 from docentlib.bm25 import body_text, query_terms
+from services.retrieval import opensearch_analysis as analysis
 from services.retrieval.sparse.base import SparseEntry
 
 # Bump when the mapping below changes: an index with another version is deleted and recreated
 # (only an index whose _meta says docent created it; any other index is never touched).
-SCHEMA_VERSION = 1
+# 2: tantivy's analysis (opensearch_analysis) instead of the built-in `english` analyzer.
+SCHEMA_VERSION = 2
 META_KEY = "docent"
 BODY = "body"
-SIMILARITY = "docent_bm25"
 
 
 def index_definition(shards: int, replicas: int, k1: float, b: float) -> dict[str, Any]:
     """Settings and mappings for ``PUT /<index>``.
 
     One analysed ``body`` field (title + headings + text, as the tantivy backend indexes it)
-    with the built-in ``english`` analyzer (lower-case, English stop words, Porter stemming) and
-    BM25 with the given k1/b. ``refresh_interval: -1`` turns periodic refresh off, so writes
-    become searchable only at :meth:`OpenSearchIndex.commit`, like tantivy's commit.
+    with tantivy's analysis (:mod:`~services.retrieval.opensearch_analysis`) and BM25 with the
+    given k1/b. ``refresh_interval: -1`` turns periodic refresh off, so writes become
+    searchable only at :meth:`OpenSearchIndex.commit`, like tantivy's commit.
     """
     return {
         "settings": {
@@ -35,16 +36,14 @@ def index_definition(shards: int, replicas: int, k1: float, b: float) -> dict[st
                 "number_of_shards": shards,
                 "number_of_replicas": replicas,
                 "refresh_interval": "-1",
-                "similarity": {SIMILARITY: {"type": "BM25", "k1": k1, "b": b}},
+                "similarity": analysis.similarity(k1, b),
+                "analysis": analysis.analysis(),
             }
         },
         "mappings": {
             "dynamic": "strict",
             "_meta": meta(None),
-            "properties": {
-                "id": {"type": "long"},
-                BODY: {"type": "text", "analyzer": "english", "similarity": SIMILARITY},
-            },
+            "properties": {"id": {"type": "long"}, BODY: analysis.text_field()},
         },
     }
 
@@ -129,7 +128,9 @@ def search_body(query: str, k: int) -> dict[str, Any] | None:
     }
 
 
-def parse_hits(response: dict[str, Any]) -> list[tuple[int, float]]:
-    """(chunk id, BM25 score) pairs from a ``_search`` response, best first as returned."""
+def parse_hits(response: dict[str, Any], scale: float = 1.0) -> list[tuple[int, float]]:
+    """(chunk id, BM25 score) pairs from a ``_search`` response, best first as returned;
+    scores times ``scale`` (``1 + k1`` gives tantivy's scores: Lucene's BM25 leaves that
+    constant factor out)."""
     hits = response.get("hits", {}).get("hits", [])
-    return [(int(hit["_id"]), float(hit["_score"] or 0.0)) for hit in hits]
+    return [(int(hit["_id"]), float(hit["_score"] or 0.0) * scale) for hit in hits]

@@ -13,51 +13,20 @@ must each have their own ``DOCENT_RETRIEVAL_OPENSEARCH_INDEX``.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
-
-from opensearchpy import OpenSearch
-from opensearchpy.exceptions import (
-    AuthenticationException,
-    AuthorizationException,
-    ConnectionError,
-    OpenSearchException,
-    RequestError,
-    TransportError,
-)
-from opentelemetry import trace
-from prometheus_client import Counter, Histogram
+from pathlib import Path
+from typing import Any
 
 from docentlib.errors import Unavailable
+from services.retrieval.opensearch_client import (
+    OpenSearchConnection,
+    OpenSearchUnavailable,
+    wait_for,
+)
 from services.retrieval.settings import RetrievalSettings
 from services.retrieval.sparse import opensearch_bodies as bodies
 from services.retrieval.sparse.base import SparseEntry
-from services.runtime.metrics import LATENCY_BUCKETS
 
 log = logging.getLogger(__name__)
-_tracer = trace.get_tracer(__name__)
-T = TypeVar("T")
-
-REQUEST_SECONDS = Histogram(
-    "docent_retrieval_opensearch_request_seconds",
-    "Latency of requests from the retrieval service to OpenSearch, by operation.",
-    ["op"],
-    buckets=LATENCY_BUCKETS,
-)
-REQUEST_ERRORS = Counter(
-    "docent_retrieval_opensearch_errors_total",
-    "Requests to OpenSearch that failed (unreachable, timed out or refused), by operation.",
-    ["op"],
-)
-
-
-def redact(host: str) -> str:
-    """A host URL without any user:password part, for messages and logs."""
-    parts = urlsplit(host if "://" in host else f"http://{host}")
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    return f"{parts.scheme}://{netloc}{parts.path}".rstrip("/")
 
 
 class OpenSearchIndex:
@@ -77,76 +46,27 @@ class OpenSearchIndex:
     def __init__(self, settings: RetrievalSettings) -> None:
         self.settings = settings
         self.name = settings.opensearch_index
-        self._hosts = settings.opensearch_host_list()
-        self._where = ", ".join(redact(h) for h in self._hosts)
-        self._client = self._connect()
+        self._conn = OpenSearchConnection(settings)
+        self._client = self._conn.client
         self._dirty = False  # a change was sent since the last commit
         self._generation: int | None = None
         try:
-            self._ensure_index()
+            wait_for(
+                f"OpenSearch index {self.name!r}",
+                self._ensure_index,
+                total_s=settings.opensearch_startup_timeout_s,
+            )
         except BaseException:
-            self._client.close()
+            self._conn.close()
             raise
 
-    # -- connection ----------------------------------------------------------------------------
+    @classmethod
+    def open(cls, settings: RetrievalSettings, directory: Path) -> OpenSearchIndex:
+        """The registry's factory: the index lives in the cluster, ``directory`` is unused."""
+        return cls(settings)
 
-    def _connect(self) -> OpenSearch:
-        s = self.settings
-        auth = None
-        if s.opensearch_username:
-            password = s.opensearch_password.get_secret_value() if s.opensearch_password else ""
-            auth = (s.opensearch_username, password)
-        if s.opensearch_ca_certs is not None and not s.opensearch_ca_certs.is_file():
-            raise Unavailable(
-                f"DOCENT_RETRIEVAL_OPENSEARCH_CA_CERTS={s.opensearch_ca_certs} is not a file"
-            )
-        try:
-            return OpenSearch(
-                hosts=self._hosts,
-                http_auth=auth,
-                verify_certs=s.opensearch_verify_certs,
-                ssl_show_warn=s.opensearch_verify_certs,
-                ca_certs=str(s.opensearch_ca_certs) if s.opensearch_ca_certs else None,
-                timeout=s.opensearch_timeout_s,
-                max_retries=s.opensearch_max_retries,
-                retry_on_timeout=False,
-            )
-        except (OpenSearchException, ValueError) as exc:
-            raise Unavailable(
-                f"cannot configure the OpenSearch client for {self._where}: {exc}"
-            ) from exc
-
-    def _call(self, op: str, fn: Callable[..., T], **kwargs: Any) -> T:
-        """Run one client call, timed and traced; every failure becomes :class:`Unavailable`."""
-        start = time.perf_counter()
-        with _tracer.start_as_current_span(f"opensearch.{op}"):
-            try:
-                return fn(**kwargs)
-            except ConnectionError as exc:  # also timeouts and TLS failures
-                REQUEST_ERRORS.labels(op).inc()
-                cause = str(exc.error)[:300]
-                raise Unavailable(
-                    f"OpenSearch at {self._where} is unreachable ({op} on index "
-                    f"{self.name!r}): {cause}"
-                ) from exc
-            except (AuthenticationException, AuthorizationException) as exc:
-                REQUEST_ERRORS.labels(op).inc()
-                raise Unavailable(
-                    f"OpenSearch at {self._where} refused {op} on index {self.name!r} "
-                    f"(HTTP {exc.status_code}): check DOCENT_RETRIEVAL_OPENSEARCH_USERNAME and "
-                    "_PASSWORD"
-                ) from exc
-            except TransportError as exc:
-                REQUEST_ERRORS.labels(op).inc()
-                raise Unavailable(
-                    f"OpenSearch {op} on index {self.name!r} failed: HTTP {exc.status_code} "
-                    f"{exc.error}: {str(exc)[:300]}"
-                ) from exc
-            except OpenSearchException as exc:  # e.g. a response that is not JSON
-                REQUEST_ERRORS.labels(op).inc()
-                raise Unavailable(f"OpenSearch {op} on index {self.name!r} failed: {exc}") from exc
-            finally:
-                REQUEST_SECONDS.labels(op).observe(time.perf_counter() - start)
+    def _call(self, op: str, fn: Any, **kwargs: Any) -> Any:
+        return self._conn.call(op, fn, target=f"index {self.name!r}", **kwargs)
 
     # -- index lifecycle -----------------------------------------------------------------------
 
@@ -180,9 +100,8 @@ class OpenSearchIndex:
         )
         try:
             self._call("create_index", self._client.indices.create, index=self.name, body=body)
-        except Unavailable as exc:  # another replica created it first: fine
-            cause = exc.__cause__
-            if not (isinstance(cause, RequestError) and "already_exists" in str(cause.error)):
+        except OpenSearchUnavailable as exc:  # another replica created it first: fine
+            if exc.error != "resource_already_exists_exception":
                 raise
         self._generation = None
 
@@ -261,7 +180,7 @@ class OpenSearchIndex:
         if body is None:
             return []
         response = self._call("search", self._client.search, index=self.name, body=body)
-        return bodies.parse_hits(response)
+        return bodies.parse_hits(response, scale=1.0 + self.settings.opensearch_bm25_k1)
 
     def __len__(self) -> int:
         """Searchable chunks (as of the last refresh, i.e. the last commit)."""
@@ -269,4 +188,4 @@ class OpenSearchIndex:
 
     def close(self) -> None:
         """Close the HTTP connection pools; safe to call twice."""
-        self._client.close()
+        self._conn.close()

@@ -11,12 +11,16 @@ import json
 import logging
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tantivy
 
 from docentlib.bm25 import body_text, query_terms
 from services.retrieval.atomic import atomic_write_json
 from services.retrieval.sparse.base import SparseEntry
+
+if TYPE_CHECKING:
+    from services.retrieval.settings import RetrievalSettings
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,11 @@ class TantivyIndex:
         self._generation: int | None = meta.get("generation")
         self._index = tantivy.Index(self._schema, path=str(directory), reuse=True)
         self._writer: tantivy.IndexWriter | None = self._index.writer(heap_bytes, 1)
+
+    @classmethod
+    def open(cls, settings: RetrievalSettings, directory: Path) -> TantivyIndex:
+        """The sparse registry's factory: the index in ``directory``."""
+        return cls(directory)
 
     def _read_sidecar(self) -> dict:
         try:
