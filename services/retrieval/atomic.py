@@ -28,7 +28,12 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], None]) -> None:
 
 def atomic_write_json(path: Path, data: object) -> None:
     """:func:`atomic_write` of ``data`` as JSON."""
-    atomic_write(path, lambda f: f.write(json.dumps(data).encode()))
+    payload = json.dumps(data).encode()
+
+    def write(f: BinaryIO) -> None:
+        f.write(payload)
+
+    atomic_write(path, write)
 
 
 def _fsync_dir(directory: Path) -> None:

@@ -64,7 +64,7 @@ def validate_documents(documents: Sequence[DocumentRecord], dim: int) -> None:
 def as_mode(mode: object) -> SearchMode:
     """``mode`` as a :class:`SearchMode`, accepting its string value too."""
     try:
-        return SearchMode(mode)
+        return SearchMode(mode)  # type: ignore[arg-type]  # a str or a SearchMode
     except ValueError:
         choices = ", ".join(m.value for m in SearchMode)
         raise InvalidInput(f"unknown search mode {mode!r}; choose one of {choices}") from None

@@ -215,7 +215,7 @@ class EmbeddedStore:
         self._check_open()
         ids = [int(c.key) for c in candidates]  # type: ignore[call-overload]
         with self._rw.read():
-            return dict(self._store.get_chunks(ids))
+            return {key: chunk for key, chunk in self._store.get_chunks(ids).items()}
 
     def list_documents(self, doc_ids: Sequence[str] | None = None) -> list[DocumentInfo]:
         self._check_open()
