@@ -32,9 +32,10 @@ proto-check: $(STAMP)  ## fail when the committed stubs are stale
 
 PY_DIRS := services docentlib docent_cli docent_eval tests bench proto loadtest training-jobs
 
-lint: $(STAMP)  ## ruff lint and format check
+lint: $(STAMP)  ## ruff lint and format check, mypy on services/ and docentlib/
 	$(BIN)/ruff check $(PY_DIRS)
 	$(BIN)/ruff format --check $(PY_DIRS)
+	$(BIN)/mypy
 
 format: $(STAMP)  ## apply ruff fixes and formatting
 	$(BIN)/ruff check --fix $(PY_DIRS)

@@ -106,7 +106,11 @@ def test_official_client_gets_cited_answers_from_the_real_models(
     )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
-    assert sum(1 for c in chunks if c.choices and c.choices[0].delta.content) > 5
+    # The groundedness guard releases whole sentences: one content chunk per sentence.
+    pieces = [
+        c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content
+    ]
+    assert len(pieces) >= 2, pieces
     assert re.search(r"\[\d+\]", text), text
     (finish,) = [c for c in chunks if c.choices and c.choices[0].finish_reason]
     assert any(

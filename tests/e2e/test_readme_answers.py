@@ -37,8 +37,8 @@ EXPECTED_DOCS = {
 def readme_questions() -> list[str]:
     """The questions README's examples ask (``docent chat``, curl and the openai client)."""
     text = (REPO / "README.md").read_text()
-    found = re.findall(r'docent chat "([^"]+)"', text)
-    found += re.findall(r'"(?:message|content)": "([^"]+)"', text)
+    found = re.findall(r'docent chat "([^"]+\?)"', text)
+    found += re.findall(r'"(?:message|content)": "([^"]+\?)"', text)
     return list(dict.fromkeys(found))
 
 

@@ -3,7 +3,8 @@
 Routes declare ``caller: Caller = Depends(require("chat"))``. With ``auth=auto`` (the default)
 keys are optional until the first one is created, so ``docent up`` works with no set-up; once a
 key exists (or with ``auth=required``) every API call needs ``Authorization: Bearer <key>`` (or
-``X-API-Key``). A key that is sent is always checked, and always rate limited.
+``X-API-Key``). A Docent key (``dk_...``) that is sent is always checked, and always rate
+limited; while no key is needed, a placeholder token (OpenAI clients send ``EMPTY``) is ignored.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from starlette.exceptions import HTTPException
 
-from services.gateway.access.keys import ApiKey, KeyStore, open_key_store
+from services.gateway.access.keys import TOKEN_PREFIX, ApiKey, KeyStore, open_key_store
 from services.gateway.access.ratelimit import RATE_LIMITERS, RateLimiter
 from services.gateway.chat.events import ChatEvent, DoneEvent
 from services.gateway.conversations.store import ANONYMOUS
@@ -94,6 +95,10 @@ class Auth:
             return Caller(None)
         key = await asyncio.to_thread(self.keys.lookup, token)
         if key is None:
+            if not token.startswith(TOKEN_PREFIX) and not await self.required():
+                # A placeholder such as "EMPTY" (OpenAI clients insist on some api_key) on a
+                # gateway that needs none; anything shaped like a Docent key is still checked.
+                return Caller(None)
             raise HTTPException(
                 401, "invalid or revoked API key", headers={"WWW-Authenticate": "Bearer"}
             )

@@ -209,7 +209,9 @@ class ChatPipeline:
                 self.generation, question, passages, chat.history, chat.max_tokens, self.system
             ),
         )
-        return chat.prompted(fitted, ranked, passages, s.snippet_chars)
+        return chat.prompted(
+            fitted, ranked, passages, None if chat.full_sources else s.snippet_chars
+        )
 
     async def start(
         self,
@@ -241,6 +243,7 @@ class ChatPipeline:
             top_p=request.top_p,
             repetition_penalty=request.repetition_penalty,
             no_repeat_ngram_size=request.no_repeat_ngram_size,
+            full_sources=request.full_sources,
             owner=owner,
             record=given is None,
             trace_context=otel_context.get_current(),

@@ -39,6 +39,7 @@ class PreparedChat:
     top_p: float = 1.0
     repetition_penalty: float | None = None  # None: the generation engine's default
     no_repeat_ngram_size: int | None = None
+    full_sources: bool = False  # sources carry whole passages, not snippets
     owner: str = "anonymous"  # the API key id whose conversation this is
     record: bool = True  # store the exchange in the conversation (False: client-held history)
     trace_context: Context | None = None
@@ -91,7 +92,7 @@ class PreparedChat:
         fitted: FittedPrompt,
         ranked: list[Ranked],
         passages: Sequence[Passage],
-        snippet_chars: int,
+        snippet_chars: int | None,
     ) -> PreparedChat:
         """The prompt to generate from, and the sources it numbers."""
         kept = ranked[: fitted.passages]

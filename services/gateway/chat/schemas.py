@@ -21,11 +21,14 @@ class ChatRequest(BaseModel):
         None, pattern=CONVERSATION_ID_PATTERN, description="Continue this conversation."
     )
     stream: bool = Field(True, description="Server-sent events when true, one JSON otherwise.")
-    max_tokens: int | None = Field(None, ge=1, le=1024, description="Completion budget.")
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="0 is greedy.")
-    top_p: float = Field(1.0, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    max_tokens: int | None = Field(
+        None, strict=True, ge=1, le=1024, description="Completion budget."
+    )
+    temperature: float = Field(0.0, strict=True, ge=0.0, le=2.0, description="0 is greedy.")
+    top_p: float = Field(1.0, strict=True, gt=0.0, le=1.0, description="Nucleus sampling mass.")
     repetition_penalty: float | None = Field(
         None,
+        strict=True,
         ge=1.0,
         le=2.0,
         description="Penalty on tokens the answer already used (1: off). Default: the generation "
@@ -33,10 +36,17 @@ class ChatRequest(BaseModel):
     )
     no_repeat_ngram_size: int | None = Field(
         None,
+        strict=True,
         ge=0,
         le=16,
         description="Never generate an n-gram of this many tokens twice (0: off). Default: the "
         "engine's (4 for the small CPU model; engines that cannot do it refuse a non-zero value).",
+    )
+
+    full_sources: bool = Field(
+        False,
+        description="Return each source's whole passage instead of a snippet (e.g. to check "
+        "every cited sentence against what the model read).",
     )
 
     @field_validator("message")
@@ -57,7 +67,7 @@ class Source(BaseModel):
     title: str
     source_path: str
     heading_path: list[str]
-    text: str = Field(description="A snippet of the passage.")
+    text: str = Field(description="A snippet of the passage (all of it with full_sources).")
     score: float = Field(description="Fused retrieval score.")
     retriever_scores: dict[str, float]
     rerank_score: float | None = Field(None, description="Cross-encoder score, when reranked.")

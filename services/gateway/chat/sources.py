@@ -19,8 +19,10 @@ from services.gateway.chat.rerank import Ranked
 from services.gateway.chat.schemas import Source
 
 
-def to_sources(ranked: Sequence[Ranked], snippet_chars: int) -> list[Source]:
-    """Numbered ``[1]..[n]`` in prompt order, so ``[n]`` in the answer points at ``n``."""
+def to_sources(ranked: Sequence[Ranked], snippet_chars: int | None) -> list[Source]:
+    """Numbered ``[1]..[n]`` in prompt order, so ``[n]`` in the answer points at ``n``.
+
+    ``snippet_chars`` None: each source carries its whole passage (``full_sources``)."""
     return [
         Source(
             n=n,
@@ -29,7 +31,7 @@ def to_sources(ranked: Sequence[Ranked], snippet_chars: int) -> list[Source]:
             title=r.hit.title,
             source_path=r.hit.source_path,
             heading_path=list(r.hit.heading_path),
-            text=snippet(r.hit.text, snippet_chars),
+            text=r.hit.text if snippet_chars is None else snippet(r.hit.text, snippet_chars),
             score=r.hit.score,
             retriever_scores=dict(r.hit.retriever_scores),
             rerank_score=r.rerank_score,

@@ -1,4 +1,4 @@
-"""Probes and metrics: ``/healthz`` (alive), ``/readyz`` (dependencies serve), ``/metrics``."""
+"""Probes and metrics: ``/healthz`` (alive), ``/readyz`` (can serve), ``/metrics``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ from services.gateway.chat.pipeline import ChatPipeline
 
 router = APIRouter()
 
-REQUIRED = ("embedding", "retrieval", "moderation", "generation")
-OPTIONAL = ("reranking",)  # serves only once a cross-encoder is trained; chat degrades without it
+DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
 
 
 @router.get("/healthz")
@@ -26,32 +25,52 @@ async def healthz() -> dict[str, str]:
 
 class Readiness(BaseModel):
     status: Literal["ready", "not_ready"]
+    store: Literal["ok", "unavailable"] = Field(
+        description="The gateway's own state (keys, conversations, rate limits: SQLite or Redis)."
+    )
     dependencies: dict[str, Literal["SERVING", "NOT_SERVING"]]
-    not_ready: list[str] = Field(description="Required dependencies that are not serving.")
-    optional: list[str] = Field(description="Dependencies the gateway works without.")
+    degraded: list[str] = Field(
+        description="Dependencies not serving right now: answers degrade (flagged in metadata) "
+        "or fail with 503 dependency_unavailable, but the gateway stays in its Service."
+    )
 
 
 @router.get(
     "/readyz",
     response_model=Readiness,
-    responses={503: {"model": Readiness, "description": "A required dependency is not serving."}},
+    responses={503: {"model": Readiness, "description": "The gateway's own store is unavailable."}},
 )
 async def readyz(request: Request) -> JSONResponse:
-    """200 when every required dependency is SERVING; 503 listing those that are not."""
+    """200 while this gateway can serve: its own store answers. Dependencies are reported, not
+    required: a retrieval or reranker restart must not pull every gateway pod out of the Service
+    (each gRPC client balances over the ready replicas of its dependency by itself)."""
     pipeline: ChatPipeline = request.app.state.pipeline
     clients = pipeline.clients
-    names = [*REQUIRED, *OPTIONAL]
     timeout = pipeline.settings.readiness_timeout_s
-    serving = await asyncio.gather(*(clients[n].serving(timeout=timeout) for n in names))
-    states = {n: "SERVING" if ok else "NOT_SERVING" for n, ok in zip(names, serving, strict=True)}
-    not_ready = [n for n in REQUIRED if states[n] != "SERVING"]
-    body = {
-        "status": "not_ready" if not_ready else "ready",
-        "dependencies": states,
-        "not_ready": not_ready,
-        "optional": list(OPTIONAL),
+    store_ok, *serving = await asyncio.gather(
+        _store_answers(request, timeout),
+        *(clients[n].serving(timeout=timeout) for n in DEPENDENCIES),
+    )
+    states = {
+        n: "SERVING" if ok else "NOT_SERVING" for n, ok in zip(DEPENDENCIES, serving, strict=True)
     }
-    return JSONResponse(body, status_code=503 if not_ready else 200)
+    body = {
+        "status": "ready" if store_ok else "not_ready",
+        "store": "ok" if store_ok else "unavailable",
+        "dependencies": states,
+        "degraded": [n for n in DEPENDENCIES if states[n] != "SERVING"],
+    }
+    return JSONResponse(body, status_code=200 if store_ok else 503)
+
+
+async def _store_answers(request: Request, timeout: float) -> bool:
+    """One cheap read of the key store (the first thing every keyed request needs)."""
+    keys = request.app.state.auth.keys
+    try:
+        await asyncio.wait_for(asyncio.to_thread(keys.any_active), timeout)
+    except Exception:  # any failure means the store cannot serve requests now
+        return False
+    return True
 
 
 @router.get(

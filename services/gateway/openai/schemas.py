@@ -93,18 +93,21 @@ class ChatCompletionRequest(BaseModel):
     )
     stream: bool | None = Field(False, description="Server-sent chunks when true.")
     stream_options: StreamOptions | None = None
-    max_tokens: int | None = Field(None, ge=1, le=MAX_COMPLETION_TOKENS)
-    max_completion_tokens: int | None = Field(None, ge=1, le=MAX_COMPLETION_TOKENS)
-    temperature: float | None = Field(None, ge=0.0, le=2.0, description="Default 0 (greedy).")
-    top_p: float | None = Field(None, gt=0.0, le=1.0, description="Default 1.")
+    max_tokens: int | None = Field(None, strict=True, ge=1, le=MAX_COMPLETION_TOKENS)
+    max_completion_tokens: int | None = Field(None, strict=True, ge=1, le=MAX_COMPLETION_TOKENS)
+    temperature: float | None = Field(
+        None, strict=True, ge=0.0, le=2.0, description="Default 0 (greedy)."
+    )
+    top_p: float | None = Field(None, strict=True, gt=0.0, le=1.0, description="Default 1.")
     repetition_penalty: float | None = Field(
         None,
+        strict=True,
         ge=1.0,
         le=2.0,
         description="vLLM's extra parameter: penalty on tokens already generated (1: off); "
         "default: the generation engine's.",
     )
-    n: int | None = Field(None, ge=1, le=1, description="Only one choice is produced.")
+    n: int | None = Field(None, strict=True, ge=1, le=1, description="Only one choice is produced.")
     user: str | None = Field(None, max_length=256)
 
     @field_validator("messages")

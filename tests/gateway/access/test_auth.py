@@ -38,6 +38,24 @@ async def test_keys_are_optional_until_the_first_one_exists(fake_stack, monkeypa
         assert bad.headers["www-authenticate"] == "Bearer"
 
 
+async def test_placeholder_key_works_only_while_no_key_is_needed(fake_stack, monkeypatch) -> None:
+    """OpenAI clients need some api_key; "EMPTY" (vLLM's docs) works on a keyless gateway."""
+    monkeypatch.setattr("services.gateway.access.auth.ANY_KEY_TTL_S", 0.0)
+    settings = fake_stack()
+    async with serving(create_app(settings)) as client:
+        for headers in (_bearer("EMPTY"), {"x-api-key": "sk-anything"}):
+            assert (await client.get("/v1/conversations", headers=headers)).status_code == 200
+        # Shaped like a Docent key: checked even now (a typo in a real key is not ignored).
+        _error(
+            await client.get("/v1/conversations", headers=_bearer("dk_0_x")), 401, "unauthorized"
+        )
+        store = open_key_store(settings)
+        store.create("alice", ["chat"])
+        store.close()
+        reply = await client.get("/v1/conversations", headers=_bearer("EMPTY"))
+        assert "invalid or revoked" in _error(reply, 401, "unauthorized")["message"]
+
+
 async def test_required_mode_scopes_and_revocation(fake_stack) -> None:
     settings = fake_stack(auth="required")
     store = open_key_store(settings)

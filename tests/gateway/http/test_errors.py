@@ -11,6 +11,7 @@ import pytest
 from docent.v1 import generation_pb2_grpc, moderation_pb2, moderation_pb2_grpc
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from tests.conftest import free_port
 from tests.gateway.conftest import closed_addresses, serving
 from tests.gateway.fakes import Generation, Script
 
@@ -116,15 +117,32 @@ async def test_dependencies_down_is_503_naming_generation(client, stream: bool) 
     assert elapsed < TIMEOUT + 2
 
 
-async def test_readyz_lists_what_is_not_serving(client) -> None:
+async def test_readyz_stays_ready_and_lists_what_is_degraded(client) -> None:
+    """Readiness does not cascade: every dependency down still leaves the gateway Ready (its
+    answers degrade or fail with 503 JSON), so a restart elsewhere never empties its Service."""
     start = time.monotonic()
     reply = await client.get("/readyz")
     assert time.monotonic() - start < TIMEOUT + 2
-    assert reply.status_code == 503
+    assert reply.status_code == 200
     body = reply.json()
-    assert body["status"] == "not_ready"
-    assert set(body["not_ready"]) == {"embedding", "retrieval", "moderation", "generation"}
-    assert body["dependencies"]["reranking"] == "NOT_SERVING"
+    assert body["status"] == "ready" and body["store"] == "ok"
+    expected = {"embedding", "retrieval", "reranking", "moderation", "generation"}
+    assert set(body["degraded"]) == expected
+    assert set(body["dependencies"].values()) == {"NOT_SERVING"}
+
+
+async def test_readyz_is_503_when_the_gateways_own_store_is_down() -> None:
+    settings = GatewaySettings(
+        **closed_addresses(),
+        readiness_timeout_s=TIMEOUT,
+        store="redis",
+        redis_url=f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
+    )
+    async with serving(create_app(settings)) as client:
+        reply = await client.get("/readyz")
+    assert reply.status_code == 503, reply.text
+    body = reply.json()
+    assert body["status"] == "not_ready" and body["store"] == "unavailable"
 
 
 class SlowModeration(moderation_pb2_grpc.ModerationServicer):

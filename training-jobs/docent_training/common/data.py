@@ -43,7 +43,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     if path.suffix == ".json":
         try:
             records = json.loads(text)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, whichever json module raised it
             raise InvalidInput(f"{path}: not valid JSON: {exc}") from exc
         if not isinstance(records, list):
             raise InvalidInput(f"{path}: a .json data file must hold a list of records")
@@ -54,7 +54,7 @@ def read_records(path: Path) -> list[dict[str, Any]]:
                 continue
             try:
                 records.append(json.loads(line))
-            except json.JSONDecodeError as exc:
+            except ValueError as exc:  # JSONDecodeError, whichever json module raised it
                 raise InvalidInput(f"{path}:{n}: not valid JSON: {exc}") from exc
     if not records or not all(isinstance(r, dict) for r in records):
         raise InvalidInput(f"{path}: expected at least one JSON object record")
