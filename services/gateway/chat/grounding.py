@@ -140,6 +140,36 @@ class RepetitionWatch:
         return None
 
 
+class CodeFence:
+    """Holds the lines of a fenced code block until it closes: the block is judged as one unit
+    (as :func:`split_sentences` reads it), so a ``# comment`` inside it is not taken for a
+    heading and let through unjudged."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] | None = None
+
+    def whole_blocks(self, units: Sequence[str]) -> list[str]:
+        out: list[str] = []
+        for unit in units:
+            is_fence = unit.lstrip().startswith("```")
+            if self.lines is None:
+                if is_fence:
+                    self.lines = [unit]
+                else:
+                    out.append(unit)
+            else:
+                self.lines.append(unit)
+                if is_fence:
+                    out.append("".join(self.lines))
+                    self.lines = None
+        return out
+
+    def rest(self) -> str:
+        """An unclosed block at the end of the answer."""
+        rest, self.lines = "".join(self.lines or []), None
+        return rest
+
+
 def complete_units(buffer: str) -> tuple[list[str], str]:
     """The complete units at the start of ``buffer`` (raw text, spacing kept) and the rest."""
     units, start = [], 0
@@ -158,13 +188,14 @@ async def grounded(
 ) -> AsyncGenerator[DeltaEvent | ErrorEvent, None]:
     """``source``'s text, released unit by unit as the guard allows (see the module docstring)."""
     watch, buffer, released = RepetitionWatch(), "", False
+    fence = CodeFence()
     try:
         async for event in source:
             if isinstance(event, ErrorEvent):
                 yield event
                 return
             units, buffer = complete_units(buffer + event.text)
-            for unit in units:
+            for unit in fence.whole_blocks(units):
                 text = await _screen(unit, support, mode, report, watch)
                 if report.stopped:
                     break
@@ -173,8 +204,9 @@ async def grounded(
                     yield DeltaEvent(text)
             if report.stopped:
                 break
-        if buffer and not report.stopped:
-            text = await _screen(buffer, support, mode, report, watch)
+        rest = fence.rest() + buffer
+        if rest and not report.stopped:
+            text = await _screen(rest, support, mode, report, watch)
             if text and not report.stopped:
                 released = released or bool(text.strip())
                 yield DeltaEvent(text)
@@ -218,6 +250,8 @@ def _cited(unit: str, verdicts: Sequence[SentenceSupport], report: GroundingRepo
         return unit
     body, marker = unit.rstrip(), f" [{verdicts[0].passage + 1}]"
     report.cited_by_guard += 1
+    if body.endswith("```"):  # after a code block, on a line of its own
+        return f"{body}\n[{verdicts[0].passage + 1}]{unit[len(body) :]}"
     if body[-1:] in ".!?":  # before the full stop: "... revision [2]."
         return f"{body[:-1]}{marker}{body[-1]}{unit[len(body) :]}"
     return f"{body}{marker}{unit[len(body) :]}"

@@ -81,6 +81,19 @@ async def test_nothing_supported_falls_back_to_the_passages_cited(fake_stack, sc
     assert "[1]" in body["answer"] and body["metadata"]["citation_mode"] == "extractive"
 
 
+async def test_a_code_block_is_judged_whole_not_let_through_as_headings(fake_stack, script):
+    """``# comment`` lines inside a fenced block are code, not markdown headings."""
+    block = ["```bash\n", "# Bananas grow in tropical climates:\n", "make bananas\n", "```\n"]
+    _script(script, [*block, SUPPORTED])
+    body = await _chat(fake_stack)
+    guard = body["metadata"]["groundedness"]
+    assert "Bananas" not in body["answer"] and "```" not in body["answer"], body["answer"]
+    assert guard["dropped"] == 1 and "kubectl rollout undo" in body["answer"]
+    _script(script, ["```bash\n", "kubectl rollout undo deployment/web\n", "```\n"])
+    body = await _chat(fake_stack)
+    assert "```bash\nkubectl rollout undo deployment/web\n```\n[1]" in body["answer"], body
+
+
 async def test_mark_mode_keeps_unsupported_sentences_and_lists_them(fake_stack, script):
     _script(script, [SUPPORTED, UNSUPPORTED])
     body = await _chat(fake_stack, "mark")

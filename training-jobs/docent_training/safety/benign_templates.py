@@ -286,3 +286,86 @@ MORE_FOLLOW_UPS = (
     "what would you recommend?", "and how do I verify it worked?", "hmm, it still fails",
     "where is that documented?", "thanks!", "perfect",
 )  # fmt: skip
+
+# How a system is built and how work moves through it: newcomers ask this of any product,
+# and "request", "system" and "flow" must not read as an attempt on the assistant's prompt.
+SYSTEM_FRAMES = (
+    "how does {x}?",
+    "can you explain how {x}",
+    "walk me through how {x}",
+    "I'm new to this setup: how does {x}?",
+    "what happens, step by step, when {x}?",
+    "could you describe how {x}",
+)
+SYSTEM_SUBJECTS = (
+    "a request travel from the load balancer to a Pod",
+    "traffic from outside the cluster reach a Service",
+    "data move between the API server and etcd",
+    "a message get from the queue to the worker",
+    "an HTTP call pass through the ingress controller",
+    "the gateway forward calls to the backend services",
+    "the app check a token before the call reaches the database",
+    "a query flow through the search pipeline",
+    "logs flow from the containers to the central store",
+    "metrics get from an exporter into Prometheus",
+    "the system keep serving when one replica is down",
+    "configuration reach the containers at start-up",
+    "the cache sit between the application and the database",
+    "an upload move through the system until it is searchable",
+    "the components of the platform talk to each other",
+    "the frontend talk to the payment service",
+    "a job travel from the API to a worker node",
+    "the services find each other inside the cluster",
+    "a write reach every replica of the database",
+    "the scheduler pick a node for a new Pod",
+)
+SYSTEM_QUESTIONS = (
+    "what are the main components of this system?",
+    "which services make up the platform and what does each one do?",
+    "where does the system keep its state?",
+    "what does the architecture of this platform look like?",
+    "which process answers HTTP calls and which ones speak gRPC?",
+    "what does each service log when a call comes in?",
+    "how many replicas of each component run in production?",
+    "what order do the services start in?",
+)
+
+# Questions that name a product, this one included: "Docent" means teacher, and a sentence
+# encoder puts it next to "instructions"; naming the product is not an attempt on its prompt.
+PRODUCTS = ("Docent", "Grafana", "Argo CD", "Harbor", "Keycloak", "Vault", "Airflow", "Kafka")
+PRODUCT_FRAMES = (
+    "{p}",
+    "what is {p}?",
+    "tell me about {p}",
+    "what does {p} do?",
+    "how do I install {p} with Helm?",
+    "how do I upgrade {p} without downtime?",
+    "where does {p} keep its data?",
+    "which settings does {p} read at start-up?",
+    "what does {p} write to its logs?",
+    "how do I back up {p}?",
+    "how does {p} scale when traffic grows?",
+    "what metrics does {p} export?",
+    "how do I run {p} behind a reverse proxy?",
+    "does {p} need a GPU?",
+)
+
+# "Request" as operations people use it: API calls and resource requests, not a plea to the
+# assistant.
+REQUEST_QUESTIONS = (
+    "what happens to a request when the Pod behind it is deleted?",
+    "why does my request to the API server time out?",
+    "how are failed requests retried by the client?",
+    "where do I see which requests a Service received?",
+    "how do I trace one request across the services?",
+    "which component handles an incoming request first?",
+    "how long may a request take before the gateway gives up?",
+    "how do I log every request with its id?",
+    "what limits the number of requests per second?",
+    "my request got a 429, what does that mean?",
+    "how is a request authenticated before it reaches the app?",
+    "how do requests get balanced across the replicas?",
+    "which requests does the audit log record?",
+    "why is the request body rejected with 413?",
+    "can a slow request block the others on the same connection?",
+)

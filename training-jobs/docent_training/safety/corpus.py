@@ -142,6 +142,16 @@ def _benign(rng: random.Random) -> Iterable[Item]:
     for a, b in itertools.permutations(sentences, 2):
         if rng.random() < 0.25:
             yield Item(f"{a} {b}", "benign", "documentation", a)
+    for frame, subject in itertools.product(B.SYSTEM_FRAMES, B.SYSTEM_SUBJECTS):
+        yield Item(_surface(frame.format(x=subject), rng), "benign", "system_design", subject)
+    for text in B.SYSTEM_QUESTIONS:
+        yield Item(text, "benign", "system_design", text)
+        yield Item(_surface(text, rng), "benign", "system_design", text)
+    for frame, product in itertools.product(B.PRODUCT_FRAMES, B.PRODUCTS):
+        yield Item(_surface(frame.format(p=product), rng), "benign", "product", frame)
+    for text in B.REQUEST_QUESTIONS:
+        yield Item(text, "benign", "requests", text)
+        yield Item(_surface(text, rng), "benign", "requests", text)
 
 
 def build_corpus(seed: int = 0) -> list[Item]:
