@@ -16,6 +16,9 @@ router = APIRouter()
 
 REQUIRED = ("embedding", "retrieval", "moderation", "generation")
 OPTIONAL = ("reranking",)  # serves only once a cross-encoder is trained; chat degrades without it
+# Uploads need the ingestion service, chat does not: while it is down uploads fail with 503
+# and the gateway stays ready.
+UPLOADS = "ingestion"
 
 
 @router.get("/healthz")
@@ -40,7 +43,8 @@ async def readyz(request: Request) -> JSONResponse:
     """200 when every required dependency is SERVING; 503 listing those that are not."""
     pipeline: ChatPipeline = request.app.state.pipeline
     clients = pipeline.clients
-    names = [*REQUIRED, *OPTIONAL]
+    clients = {**clients, UPLOADS: request.app.state.ingestion}
+    names = [*REQUIRED, *OPTIONAL, UPLOADS]
     timeout = pipeline.settings.readiness_timeout_s
     serving = await asyncio.gather(*(clients[n].serving(timeout=timeout) for n in names))
     states = {n: "SERVING" if ok else "NOT_SERVING" for n, ok in zip(names, serving, strict=True)}
@@ -49,7 +53,7 @@ async def readyz(request: Request) -> JSONResponse:
         "status": "not_ready" if not_ready else "ready",
         "dependencies": states,
         "not_ready": not_ready,
-        "optional": list(OPTIONAL),
+        "optional": [*OPTIONAL, UPLOADS],
     }
     return JSONResponse(body, status_code=503 if not_ready else 200)
 
