@@ -17,6 +17,7 @@ PORTS = {
     "reranking": "50053 9103",
     "moderation": "50054 9104",
     "generation": "50055 9105",
+    "ingestion": "50056 9106",
     "gateway": "8080",
 }
 BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|make|cmake|build-essential|git|cargo|rustc)\b")
