@@ -167,6 +167,8 @@ class IngestionCore:
                 start = time.perf_counter()
                 await self._ingest(job, path)
                 JOB_SECONDS.labels(job.status).observe(time.perf_counter() - start)
+                await asyncio.to_thread(shutil.rmtree, path.parent, True)
+                await self._save(job)  # ended before the next job may start running
         except asyncio.CancelledError:
             job.finish(FAILED, ABANDONED)
             raise

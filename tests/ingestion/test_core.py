@@ -127,3 +127,26 @@ def test_file_names_are_made_safe() -> None:
     assert safe_filename("../../etc/passwd.md") == "passwd.md"
     assert safe_filename("C:\\Users\\me\\My Notes.md") == "My_Notes.md"
     assert safe_filename(".hidden.md") == "hidden.md"
+
+
+async def test_replicas_sharing_redis_see_each_others_jobs_and_dead_ones_fail(
+    servers: Backends, tmp_path: Path, redis_url: str
+) -> None:
+    """Two replicas on one Redis: a job uploaded to one is read on the other, and a job left
+    running by a replica that died is failed by the periodic sweep once its lease lapses."""
+    shared = {"job_store": "redis", "redis_url": redis_url, "job_lease_s": 1.0}
+    a = IngestionCore.from_settings(servers.ingest_settings(tmp_path / "a", **shared))
+    b = IngestionCore.from_settings(servers.ingest_settings(tmp_path / "b", **shared))
+    await a.start()
+    await b.start()
+    try:
+        job = await a.upload("shared.md", "key_r", _parts(GUIDE + b"shared"))
+        assert (await _finished(b, job)).status == SUCCEEDED
+        dead = Job("job_dead", "key_r", "d.md", "d", status=RUNNING, lease_until=time.time() + 0.5)
+        await a.store.put(dead)  # as a replica that then died would have left it
+        assert (await b.get("job_dead", "key_r")).status == RUNNING
+        found = await _finished(b, dead)
+        assert found.status == FAILED and found.error == ABANDONED
+    finally:
+        await a.close()
+        await b.close()
