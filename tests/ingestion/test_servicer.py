@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -91,3 +94,28 @@ async def test_ingest_path_reports_like_the_cli(client: IngestionClient, tmp_pat
     report = await client.ingest_path(str(tmp_path))
     assert (report.files, report.ingested, report.unchanged) == (2, 1, 0)
     assert list(report.failed) == ["broken.pdf"] and report.chunks >= 1 and report.seconds > 0
+
+
+async def test_the_bulk_runner_ingests_a_mounted_folder(servers: Backends, tmp_path: Path) -> None:
+    """``python -m services.ingestion.bulk PATH``, as the chart's bulk ingestion Job runs it."""
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "bulk.md").write_text("# Bulk\n\nLoaded by a Job over a volume.\n")
+    env = {
+        **os.environ,
+        "DOCENT_INGEST_EMBEDDING_ADDRESS": servers.embedding,
+        "DOCENT_INGEST_RETRIEVAL_ADDRESS": servers.retrieval,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.ingestion.bulk", str(tmp_path / "kb"),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    summary, report = out.decode().strip().splitlines()[-2:]
+    assert summary.startswith("1 files: 1 ingested")
+    assert json.loads(report)["chunks"] >= 1
+    missing = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.ingestion.bulk", str(tmp_path / "nope"),
+        env=env, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert await missing.wait() == 2
