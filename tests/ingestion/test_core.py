@@ -89,6 +89,29 @@ async def test_ingest_path_runs_a_folder(core: IngestionCore, tmp_path: Path) ->
         await core.ingest_path(str(tmp_path / "missing"))
 
 
+async def test_chunking_leaves_the_event_loop_free(
+    core: IngestionCore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A document that takes half a second to chunk does not stall other RPCs meanwhile."""
+    chunk = core.ingestor.chunker.chunk
+
+    def slow_chunk(doc):  # the real chunker, made slow with a blocking sleep
+        time.sleep(0.5)
+        return chunk(doc)
+
+    monkeypatch.setattr(core.ingestor.chunker, "chunk", slow_chunk)
+    (tmp_path / "kb").mkdir()
+    (tmp_path / "kb" / "slow.md").write_text("# Slow\n\nChunked off the event loop.\n")
+    run = asyncio.create_task(core.ingest_path(str(tmp_path / "kb")))
+    last, longest = time.monotonic(), 0.0
+    while not run.done():
+        await asyncio.sleep(0.01)
+        now = time.monotonic()
+        longest, last = max(longest, now - last), now
+    assert (await run).ingested == 1
+    assert longest < 0.25, f"the event loop stalled for {longest:.2f}s"
+
+
 async def test_jobs_of_a_stopped_worker_are_failed_at_start(
     servers: Backends, tmp_path: Path
 ) -> None:
