@@ -91,7 +91,7 @@ CONTAINER_ENGINE ?= $(shell command -v docker || command -v podman)
 images:  ## build one image per service (IMAGE_REPO, IMAGE_TAG; PUSH=1 pushes; docker or podman)
 	@[ -n "$(CONTAINER_ENGINE)" ] || { echo "no container engine: install docker or podman"; exit 1; }
 	@$(CONTAINER_ENGINE) info >/dev/null 2>&1 || { echo "$(CONTAINER_ENGINE) is installed but its daemon does not answer"; exit 1; }
-	for s in embedding retrieval reranking moderation generation gateway; do \
+	for s in embedding retrieval reranking moderation generation ingestion gateway; do \
 	  $(CONTAINER_ENGINE) build -f services/$$s/Dockerfile -t $(IMAGE_REPO)/$$s:$(IMAGE_TAG) . || exit 1; \
 	  if [ "$(PUSH)" = 1 ]; then $(CONTAINER_ENGINE) push $(IMAGE_REPO)/$$s:$(IMAGE_TAG) || exit 1; fi; \
 	done

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -21,6 +21,9 @@ from docent_cli.plan_cmd import plan as plan_command
 from docent_cli.train_cmd import train_app
 from docentlib.errors import DocentError
 from services.runtime.settings import default_data_root
+
+if TYPE_CHECKING:
+    from services.ingestion.ingest import IngestReport
 
 app = typer.Typer(
     help="Docent: an assistant that answers from your documents, with citations.",
@@ -82,7 +85,9 @@ def up(
         if states.get("reranking") != "SERVING":
             typer.echo("reranking: not serving (no cross-encoder yet); answers skip reranking")
         if ingest is not None:
-            _ingest(ingest, f"127.0.0.1:{grpc_base_port}", f"127.0.0.1:{grpc_base_port + 1}")
+            ingestion = next(c for c in components if c.name == "ingestion")
+            report = _ingest_by_service(ingest, f"127.0.0.1:{ingestion.grpc_port}", timeout)
+            _print_report(report, as_json=False)
         url = f"http://127.0.0.1:{gateway_port}"
         typer.secho(f'\nDocent is ready: {url}  (try: docent chat "...")', fg=typer.colors.GREEN)
         typer.echo("Press Ctrl-C to stop.")
@@ -103,29 +108,49 @@ def up(
     typer.echo("stopped")
 
 
-def _ingest(path: Path, embedding_address: str, retrieval_address: str, as_json: bool = False):
+def _ingest_here(path: Path, embedding: str, retrieval: str, as_json: bool) -> IngestReport:
+    """Run the pipeline in this process against embedding and retrieval directly."""
     from services.ingestion.ingest import Ingestor
     from services.ingestion.settings import IngestSettings
 
-    settings = IngestSettings(
-        embedding_address=embedding_address, retrieval_address=retrieval_address
-    )
+    settings = IngestSettings(embedding_address=embedding, retrieval_address=retrieval)
 
-    async def go():
+    async def go() -> IngestReport:
         ingestor = Ingestor(settings)
         try:
             return await ingestor.run(path, progress=sys.stderr.isatty() or not as_json)
         finally:
             await ingestor.close()
 
-    report = asyncio.run(go())
+    return asyncio.run(go())
+
+
+def _ingest_by_service(path: Path, address: str, timeout: float) -> IngestReport:
+    """Ask the ingestion service to ingest ``path`` (absolute: the service resolves it)."""
+    from services.ingestion.ingest import IngestReport
+    from services.runtime.clients import Endpoint, IngestionClient
+
+    async def go() -> IngestReport:
+        client = IngestionClient(Endpoint("ingestion", address, timeout))
+        try:
+            reply = await client.ingest_path(str(path.absolute()))
+        finally:
+            await client.close()
+        return IngestReport(
+            reply.files, reply.ingested, reply.unchanged, dict(reply.failed), reply.chunks,
+            reply.seconds,
+        )  # fmt: skip
+
+    return asyncio.run(go())
+
+
+def _print_report(report: IngestReport, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(report.__dict__))
     else:
         typer.echo(report.summary())
         for rel, why in report.failed.items():
             typer.echo(f"  failed: {rel}: {why}", err=True)
-    return report
 
 
 @app.command()
@@ -133,31 +158,46 @@ def ingest(
     path: Annotated[
         Path, typer.Argument(help="A folder of documents (.md .pdf .html .txt) or one file.")
     ],
+    address: Annotated[
+        str,
+        typer.Option(
+            "--ingestion",
+            envvar="DOCENT_INGESTION_ADDRESS",
+            help="Ingestion service address; it reads PATH from its own filesystem.",
+        ),
+    ] = "127.0.0.1:50056",
+    timeout: Annotated[float, typer.Option(help="Seconds the whole run may take.")] = 3600.0,
     embedding: Annotated[
         str | None,
-        typer.Option(help="Embedding address (default $DOCENT_INGEST_EMBEDDING_ADDRESS)."),
+        typer.Option(help="Embedding address: run the pipeline here instead of in the service."),
     ] = None,
     retrieval: Annotated[
         str | None,
-        typer.Option(help="Retrieval address (default $DOCENT_INGEST_RETRIEVAL_ADDRESS)."),
+        typer.Option(help="Retrieval address: run the pipeline here instead of in the service."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Parse, chunk, embed and index documents; unchanged files are skipped."""
+    """Parse, chunk, embed and index documents; unchanged files are skipped.
+
+    The ingestion service does the work; with --embedding or --retrieval this process does."""
     from services.ingestion.settings import IngestSettings
 
     if not path.exists():
         fail(f"path does not exist: {path}")
-    defaults = IngestSettings()
     try:
-        _ingest(
-            path,
-            embedding or defaults.embedding_address,
-            retrieval or defaults.retrieval_address,
-            as_json,
-        )
+        if embedding is None and retrieval is None:
+            report = _ingest_by_service(path, address, timeout)
+        else:
+            defaults = IngestSettings()
+            report = _ingest_here(
+                path,
+                embedding or defaults.embedding_address,
+                retrieval or defaults.retrieval_address,
+                as_json,
+            )
     except DocentError as exc:
         fail(str(exc))
+    _print_report(report, as_json)
 
 
 @app.command()

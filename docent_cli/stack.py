@@ -27,10 +27,13 @@ class Component:
 
     @property
     def env_prefix(self) -> str:
-        return f"DOCENT_{self.name.upper()}_"
+        return f"DOCENT_{ENV_NAMES.get(self.name, self.name).upper()}_"
 
 
-GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation", "ingestion")
+ENV_NAMES = {"ingestion": "ingest"}  # its settings kept the prefix of the former ingest client
+# Who calls whom: each caller gets its peers' addresses in its environment.
+PEERS = {"gateway": GRPC_SERVICES, "ingestion": ("embedding", "retrieval")}
 
 
 def plan(
@@ -69,10 +72,10 @@ def component_env(component: Component, components: list[Component], home: Path)
         env[f"{prefix}METRICS_PORT"] = str(component.metrics_port)
     if component.http_port is not None:
         env[f"{prefix}PORT"] = str(component.http_port)
-    if component.name == "gateway":
-        for peer in components:
-            if peer.grpc_port is not None:
-                env[f"{prefix}{peer.name.upper()}_ADDRESS"] = f"127.0.0.1:{peer.grpc_port}"
+    peers = PEERS.get(component.name, ())
+    for peer in components:
+        if peer.name in peers and peer.grpc_port is not None:
+            env[f"{prefix}{peer.name.upper()}_ADDRESS"] = f"127.0.0.1:{peer.grpc_port}"
     return env
 
 

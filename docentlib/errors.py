@@ -47,3 +47,9 @@ class Overloaded(DocentError):
 
     code = "overloaded"
     grpc_status = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class UnsupportedDocument(InvalidInput):
+    """A document whose type no parser reads (an upload's HTTP 415)."""
+
+    code = "unsupported_media_type"

@@ -20,7 +20,6 @@ from services.gateway.chat import routes as chat_routes
 from services.gateway.chat.pipeline import ChatPipeline
 from services.gateway.conversations import routes as conversation_routes
 from services.gateway.documents import routes as document_routes
-from services.gateway.documents.jobs import DocumentJobs
 from services.gateway.http import health
 from services.gateway.http.errors import install_error_handlers
 from services.gateway.http.middleware import RequestContextMiddleware
@@ -28,6 +27,7 @@ from services.gateway.http.openapi import install_common_errors
 from services.gateway.openai import routes as openai_routes
 from services.gateway.settings import GatewaySettings
 from services.gateway.web import routes as web_routes
+from services.runtime.clients import IngestionClient
 from services.runtime.tracing import configure_tracing
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,10 @@ def create_app(
         app.state.pipeline = pipeline_class.from_settings(settings)
         app.state.pipeline.scope.start()  # calibrate the out-of-scope scale in the background
         app.state.auth = Auth.from_settings(settings)
-        app.state.documents = DocumentJobs(settings)
+        retry, breaker = settings.resilience("ingestion")
+        app.state.ingestion = IngestionClient(
+            settings.endpoint("ingestion"), retry=retry, breaker=breaker
+        )
         log.info(
             "gateway ready",
             extra={
@@ -63,7 +66,7 @@ def create_app(
         try:
             yield
         finally:
-            await app.state.documents.close()
+            await app.state.ingestion.close()
             await app.state.auth.close()
             await app.state.pipeline.close()
             log.info("gateway stopped")

@@ -20,7 +20,7 @@ from services.runtime.clients import Endpoint
 from services.runtime.resilience import CircuitBreaker, RetryPolicy
 from services.runtime.settings import default_data_root
 
-DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation", "ingestion")
 
 
 def _address(port: int, service: str) -> Any:
@@ -55,6 +55,10 @@ class GatewaySettings(BaseSettings):
     generation_address: str = _address(50055, "Generation")
     generation_timeout_s: float = Field(
         120.0, gt=0, description="Deadline of a whole Generate stream (and of CountTokens)."
+    )
+    ingestion_address: str = _address(50056, "Ingestion")
+    ingestion_timeout_s: float = Field(
+        30.0, gt=0, description="Deadline of one Upload (sending the file) or GetJob call."
     )
 
     request_timeout_s: float = Field(

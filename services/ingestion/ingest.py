@@ -1,18 +1,21 @@
-"""The ingest client: files -> parse -> chunk -> Embedding.Embed -> Retrieval.Upsert.
+"""The ingestion pipeline: files -> parse -> chunk -> Embedding.Embed -> Retrieval.Upsert.
 
 Documents whose content hash the index already holds are skipped before any embedding work, so
 re-ingesting an unchanged folder costs one ListDocuments call. A file that cannot be read or
-parsed is reported and skipped; the rest of the run goes on.
+parsed is reported and skipped; the rest of the run goes on. Reading, parsing and chunking are
+CPU-bound and run in a worker thread, so the service's event loop keeps answering RPCs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tqdm import tqdm
 
 from docent.v1 import retrieval_pb2
@@ -23,7 +26,7 @@ from docentlib.documents.discovery import discover, load_document
 from docentlib.documents.types import ParsedDocument, TextChunk
 from docentlib.passages import embedding_text
 from services.ingestion.settings import IngestSettings
-from services.runtime.clients import DependencyError, EmbeddingClient, Endpoint, RetrievalClient
+from services.runtime.clients import EmbeddingClient, Endpoint, RetrievalClient
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class IngestReport:
 
 
 def to_proto(
-    doc: ParsedDocument, chunks: Sequence[TextChunk], vectors: Sequence
+    doc: ParsedDocument, chunks: Sequence[TextChunk], vectors: np.ndarray
 ) -> retrieval_pb2.Document:
     return retrieval_pb2.Document(
         doc_id=doc.doc_id,
@@ -72,7 +75,8 @@ def to_proto(
 
 
 class Ingestor:
-    """Drives one ingestion run against running embedding and retrieval services.
+    """Drives ingestion runs against running embedding and retrieval services; runs may
+    overlap (each keeps its own batch).
 
     Usage::
 
@@ -99,7 +103,7 @@ class Ingestor:
 
     async def run(self, root: Path, progress: bool = True) -> IngestReport:
         start = time.perf_counter()
-        files = discover(root)
+        files = await asyncio.to_thread(discover, root)
         report = IngestReport(files=len(files))
         known = {d.doc_id: d.content_hash for d in await self.retrieval.list_documents()}
         batch: list[tuple[ParsedDocument, list[TextChunk]]] = []
@@ -107,13 +111,11 @@ class Ingestor:
             for source in files:
                 bar.update(1)
                 try:
-                    doc = load_document(source)
+                    doc = await asyncio.to_thread(load_document, source)
                     if known.get(doc.doc_id) == doc.content_hash:
                         report.unchanged += 1
                         continue
-                    chunks = self.chunker.chunk(doc)
-                except DependencyError:
-                    raise
+                    chunks = await asyncio.to_thread(self.chunker.chunk, doc)
                 except Exception as exc:  # one bad file never stops the run
                     report.failed[source.rel_path] = f"{type(exc).__name__}: {exc}"
                     log.warning("skipped unparseable file", extra={"path": source.rel_path})
@@ -133,7 +135,7 @@ class Ingestor:
         if not batch:
             return
         texts = [embedding_text(doc, c) for doc, chunks in batch for c in chunks]
-        vectors = await self.embedding.embed(texts) if texts else []
+        vectors = await self.embedding.embed(texts) if texts else np.zeros((0, 0), np.float32)
         documents, offset = [], 0
         for doc, chunks in batch:
             documents.append(to_proto(doc, chunks, vectors[offset : offset + len(chunks)]))

@@ -1,14 +1,19 @@
-"""Settings of the ingestion client (env prefix ``DOCENT_INGEST_``)."""
+"""Settings of the ingestion service (env prefix ``DOCENT_INGEST_``)."""
 
 from __future__ import annotations
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from services.runtime.settings import ServiceSettings
 
 
-class IngestSettings(BaseSettings):
+class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="DOCENT_INGEST_", extra="ignore")
 
+    service_name: str = "ingestion"
+    port: int = 50056
+    metrics_port: int = 9106
     embedding_address: str = Field("127.0.0.1:50051", description="Embedding service address.")
     retrieval_address: str = Field("127.0.0.1:50052", description="Retrieval service address.")
     timeout_s: float = Field(120.0, gt=0, description="Deadline of one Embed or Upsert call.")
@@ -34,4 +39,32 @@ class IngestSettings(BaseSettings):
         True,
         description="Cut long sections where the similarity of consecutive sentences (averaged "
         "word-piece embeddings of the model) drops; false: paragraph and sentence structure only.",
+    )
+    max_concurrent_jobs: int = Field(
+        1,
+        ge=1,
+        description="Uploads and IngestPath runs ingested at once by this replica; the rest "
+        "wait queued (parsing and embedding are CPU-bound).",
+    )
+    max_upload_mb: int = Field(50, ge=1, description="Largest uploaded document accepted.")
+    job_store: str = Field(
+        "sqlite",
+        description="Where job records live: sqlite (a file under data_dir, one replica) or "
+        "redis (shared, so every replica answers for every job).",
+    )
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0", description="Redis server of job_store=redis."
+    )
+    redis_cluster: bool = Field(False, description="redis_url names a Redis Cluster.")
+    keep_jobs: int = Field(
+        1000, ge=1, description="Job records kept per owner (the oldest are dropped first)."
+    )
+    job_ttl_s: float = Field(
+        7 * 24 * 3600.0, gt=0, description="How long a job record is kept (redis)."
+    )
+    job_lease_s: float = Field(
+        60.0,
+        gt=0,
+        description="A job's replica renews its lease every third of this; a queued or running "
+        "job whose lease lapsed (its replica died) is marked failed by any replica.",
     )

@@ -23,6 +23,8 @@ from docent.v1 import (
     embedding_pb2_grpc,
     generation_pb2,
     generation_pb2_grpc,
+    ingestion_pb2,
+    ingestion_pb2_grpc,
     moderation_pb2,
     moderation_pb2_grpc,
     reranking_pb2,
@@ -30,9 +32,10 @@ from docent.v1 import (
     retrieval_pb2,
     retrieval_pb2_grpc,
 )
-from docentlib.errors import DocentError, InvalidInput, NotFound
+from docentlib.errors import DocentError, InvalidInput, NotFound, UnsupportedDocument
 from services.runtime.channels import channel_options, grpc_target, service_config
 from services.runtime.context import REQUEST_ID_HEADER, get_request_id
+from services.runtime.interceptors import ERROR_CODE_HEADER
 from services.runtime.resilience import UNHEALTHY, CircuitBreaker, CircuitOpen, RetryPolicy
 
 
@@ -50,6 +53,9 @@ class DependencyError(DocentError):
 
 def _translate(dependency: str, err: grpc.aio.AioRpcError) -> DocentError:
     code, detail = err.code(), err.details() or ""
+    trailers = dict(err.trailing_metadata() or ())
+    if trailers.get(ERROR_CODE_HEADER) == UnsupportedDocument.code:
+        return UnsupportedDocument(detail)
     if code == grpc.StatusCode.INVALID_ARGUMENT:
         return InvalidInput(detail)
     if code == grpc.StatusCode.NOT_FOUND:
@@ -312,6 +318,42 @@ class GenerationClient(_Client):
             if not healthy:
                 self.breaker.on_neutral()
             call.cancel()
+
+
+class IngestionClient(_Client):
+    """Uploads and bulk runs; give the endpoint a deadline as long as a whole ``ingest_path``."""
+
+    _stub_class = ingestion_pb2_grpc.IngestionStub
+    _service = ingestion_pb2.DESCRIPTOR.services_by_name["Ingestion"].full_name
+    # Upload starts a job and IngestPath a run: a repeat would do the work twice.
+    _idempotent = ("GetJob", "ListJobs")
+    CHUNK_BYTES = 1024 * 1024
+
+    async def upload(
+        self, filename: str, data: bytes, owner: str = "", content_type: str = ""
+    ) -> ingestion_pb2.Job:
+        """Send ``data`` as a new upload (metadata first, then 1 MiB pieces); the queued job."""
+        meta = ingestion_pb2.UploadMetadata(
+            filename=filename, content_type=content_type, owner=owner
+        )
+        messages = [ingestion_pb2.UploadRequest(metadata=meta)]
+        messages += [
+            ingestion_pb2.UploadRequest(chunk=data[i : i + self.CHUNK_BYTES])
+            for i in range(0, len(data), self.CHUNK_BYTES)
+        ]
+        return await self._unary(self._stub.Upload, iter(messages))
+
+    async def get_job(self, job_id: str, owner: str = "") -> ingestion_pb2.Job:
+        request = ingestion_pb2.GetJobRequest(job_id=job_id, owner=owner)
+        return await self._unary(self._stub.GetJob, request)
+
+    async def list_jobs(self, owner: str = "", limit: int = 0) -> list[ingestion_pb2.Job]:
+        request = ingestion_pb2.ListJobsRequest(owner=owner, limit=limit)
+        return list((await self._unary(self._stub.ListJobs, request)).jobs)
+
+    async def ingest_path(self, path: str) -> ingestion_pb2.IngestReport:
+        """Ingest a folder the service sees (an absolute path on its side); waits for the end."""
+        return await self._unary(self._stub.IngestPath, ingestion_pb2.IngestPathRequest(path=path))
 
 
 async def health_status(address: str, timeout: float = 1.0, service: str = "") -> str:

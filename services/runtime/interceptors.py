@@ -23,6 +23,9 @@ from services.runtime.metrics import RpcMetrics
 log = logging.getLogger(__name__)
 # gRPC's retry policy sends it on every attempt after the first (gRFC A6).
 PREVIOUS_ATTEMPTS_HEADER = "grpc-previous-rpc-attempts"
+# Trailing metadata naming a domain error's stable code, for errors that share a status code
+# (an unsupported document and an empty one are both INVALID_ARGUMENT).
+ERROR_CODE_HEADER = "docent-error-code"
 
 
 def _status_name(context: grpc.aio.ServicerContext, default: str) -> str:
@@ -36,7 +39,8 @@ def _status_name(context: grpc.aio.ServicerContext, default: str) -> str:
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    """Request id, metrics and error mapping around every unary and server-streaming RPC."""
+    """Request id, metrics and error mapping around every unary, server-streaming and
+    client-streaming RPC."""
 
     def __init__(self, metrics: RpcMetrics) -> None:
         self.metrics = metrics
@@ -57,6 +61,12 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, request_id),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(handler.stream_unary, method, request_id),
                 request_deserializer=handler.request_deserializer,
                 response_serializer=handler.response_serializer,
             )
@@ -117,6 +127,6 @@ async def _abort_for(exc: BaseException, context: grpc.aio.ServicerContext, meth
         return
     if isinstance(exc, DocentError):
         log.info("rpc failed", extra={"method": method, "error": exc.code, "detail": exc.message})
-        await context.abort(exc.grpc_status, exc.message)
+        await context.abort(exc.grpc_status, exc.message, ((ERROR_CODE_HEADER, exc.code),))
     log.error("unexpected error in %s", method, exc_info=exc)
     await context.abort(grpc.StatusCode.INTERNAL, f"internal error in {method}")

@@ -15,7 +15,9 @@ SCHEMAS = SHARED / "schemas"
 NAMESPACE = "docent"
 RELEASE = "docent"
 KUBE_VERSIONS = ("1.29", "1.30", "1.31")
-COMPONENTS = ("embedding", "retrieval", "reranking", "moderation", "generation", "gateway")
+COMPONENTS = (
+    "embedding", "retrieval", "reranking", "moderation", "generation", "ingestion", "gateway",
+)  # fmt: skip
 
 # Values combinations the suite renders: the profiles (``a+b``: ``-f values-a.yaml -f
 # values-b.yaml``), the gpu profile with the alternative autoscaler (HPA + prometheus-adapter)

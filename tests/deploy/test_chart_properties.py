@@ -20,7 +20,7 @@ from tests.deploy.chart import (
 )
 
 WORKLOADS = ("Deployment", "StatefulSet")
-GRPC = ("embedding", "retrieval", "reranking", "moderation", "generation")
+GRPC = ("embedding", "retrieval", "reranking", "moderation", "generation", "ingestion")
 
 
 def workloads(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -99,12 +99,13 @@ def test_only_the_gateway_is_reachable_from_outside(rendered, variant: str) -> N
     policies = {component(p): p for p in by_kind(objs, "NetworkPolicy")}
     assert set(policies) >= set(COMPONENTS)
     callers = {
-        "embedding": {"gateway", "ingest"},
-        "retrieval": {"gateway", "ingest"},
+        "embedding": {"gateway", "ingestion", "ingest"},
+        "retrieval": {"gateway", "ingestion", "ingest"},
         "reranking": {"gateway"},
         "moderation": {"gateway"},
         "generation": {"gateway"},
-        "redis": {"gateway"},
+        "ingestion": {"gateway", "ingest"},
+        "redis": {"gateway", "ingestion"},
         "opensearch": {"retrieval", "ingest"},
     }
     for name, policy in policies.items():
@@ -157,6 +158,7 @@ def test_keda_queries_are_the_recording_rules(rendered, variant: str) -> None:
     scaled_components = {component(s) for s in scaled}
     assert "gateway" in scaled_components and "generation" in scaled_components
     assert "retrieval" not in scaled_components  # single writer, see values.yaml
+    assert "ingestion" not in scaled_components  # fixed replicas, see values.yaml
     for obj in scaled:
         assert obj["spec"]["scaleTargetRef"]["name"] == obj["metadata"]["name"]
         for trigger in obj["spec"]["triggers"]:
@@ -186,7 +188,10 @@ def test_hpa_alternative_reads_adapter_metrics_of_the_same_rules(rendered) -> No
     objs = rendered["gpu-hpa"]
     assert not by_kind(objs, "ScaledObject")
     hpas = by_kind(objs, "HorizontalPodAutoscaler")
-    assert {component(h) for h in hpas} == {c for c in COMPONENTS if c != "retrieval"}
+    # retrieval: single writer; ingestion: jobs queue per replica, Upload latency says nothing
+    # of the backlog (values.yaml), so neither autoscales by default.
+    fixed = ("retrieval", "ingestion")
+    assert {component(h) for h in hpas} == {c for c in COMPONENTS if c not in fixed}
     adapter = yaml.safe_load((REPO / "k8s" / "prometheus-adapter" / "rules.yaml").read_text())
     served = {r["name"]["as"]: r["seriesQuery"] for r in adapter["rules"]["external"]}
     rules = recorded(objs)
@@ -215,7 +220,7 @@ def test_settings_reach_each_component(rendered) -> None:
     assert maps["embedding"]["DOCENT_EMBEDDING_HOST"] == "0.0.0.0"
     assert maps["embedding"]["DOCENT_EMBEDDING_METRICS_PORT"] == "9101"
     gateway = maps["gateway"]
-    for dep, port in zip(COMPONENTS[:5], range(50051, 50056), strict=True):
+    for dep, port in zip(GRPC, range(50051, 50057), strict=True):
         assert (
             gateway[f"DOCENT_GATEWAY_{dep.upper()}_ADDRESS"]
             == f"dns:///docent-{dep}-headless.{NAMESPACE}.svc.cluster.local:{port}"
@@ -230,9 +235,18 @@ def test_settings_reach_each_component(rendered) -> None:
         external["retrieval"]["DOCENT_RETRIEVAL_OPENSEARCH_HOSTS"] == "https://search.shared:9200"
     )
     assert not by_kind(rendered["gpu-hpa"], "StatefulSet")
+    ingestion = maps["ingestion"]
+    assert ingestion["DOCENT_INGEST_PORT"] == "50056"
+    assert ingestion["DOCENT_INGEST_JOB_STORE"] == "redis"  # any replica answers for any job
+    assert ingestion["DOCENT_INGEST_REDIS_URL"] == "redis://docent-redis:6379/0"
+    for dep, port in (("embedding", 50051), ("retrieval", 50052)):
+        assert ingestion[f"DOCENT_INGEST_{dep.upper()}_ADDRESS"] == (
+            f"dns:///docent-{dep}-headless.{NAMESPACE}.svc.cluster.local:{port}"
+        )
     without = render(profile_values("cpu", {"redis": {"enabled": False}}))
-    gateway = next(c["data"] for c in by_kind(without, "ConfigMap") if component(c) == "gateway")
-    assert "DOCENT_GATEWAY_STORE" not in gateway  # each replica keeps its own SQLite store
+    maps = {component(c): c["data"] for c in by_kind(without, "ConfigMap")}
+    assert "DOCENT_GATEWAY_STORE" not in maps["gateway"]  # each replica keeps its own SQLite
+    assert "DOCENT_INGEST_JOB_STORE" not in maps["ingestion"]
 
 
 def test_dependency_credentials_come_from_the_secret_not_config_maps() -> None:
@@ -261,6 +275,8 @@ def test_dependency_credentials_come_from_the_secret_not_config_maps() -> None:
     }
     redis_url = env["gateway"]["DOCENT_GATEWAY_REDIS_URL"]["valueFrom"]["secretKeyRef"]
     assert redis_url["key"] == "redis-url"
+    jobs_url = env["ingestion"]["DOCENT_INGEST_REDIS_URL"]["valueFrom"]["secretKeyRef"]
+    assert jobs_url["key"] == "redis-url"
     password = env["retrieval"]["DOCENT_RETRIEVAL_OPENSEARCH_PASSWORD"]["valueFrom"]
     assert password["secretKeyRef"]["key"] == "opensearch-password"
     assert "DOCENT_RETRIEVAL_OPENSEARCH_PASSWORD" not in env["embedding"]

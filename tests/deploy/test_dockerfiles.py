@@ -17,6 +17,7 @@ PORTS = {
     "reranking": "50053 9103",
     "moderation": "50054 9104",
     "generation": "50055 9105",
+    "ingestion": "50056 9106",
     "gateway": "8080",
 }
 BUILD_TOOLS = re.compile(r"\b(gcc|g\+\+|clang|make|cmake|build-essential|git|cargo|rustc)\b")
@@ -84,3 +85,15 @@ def test_training_image_runs_non_root_on_a_pinned_cuda_base() -> None:
     assert re.search(r"ARG TORCH_IMAGE=pytorch/pytorch:[0-9.]+-cuda[0-9.]+-cudnn[0-9]+-devel", text)
     assert "USER 10001:10001" in text and "/outputs" in text
     assert "!training-jobs/" in (REPO / ".dockerignore").read_text().splitlines()
+
+
+@pytest.mark.parametrize("service", COMPONENTS)
+def test_the_image_carries_every_package_the_service_imports(service: str) -> None:
+    """Services import the generated stubs, the runtime and the library: all three are copied
+    into the build stage (the image installs what it was given; a missing docentlib/ makes
+    every service fail at import)."""
+    build = stages(REPO / "services" / service / "Dockerfile")[0]
+    copied = {c.split()[0].rstrip("/") for c in build.all("COPY") if not c.startswith("--from=")}
+    assert {"gen", "docentlib", "services"} <= copied, copied
+    ignore = (REPO / ".dockerignore").read_text().split()
+    assert {"!gen/", "!docentlib/", "!services/"} <= set(ignore)

@@ -21,6 +21,10 @@ runner = CliRunner()
              "--retrieval", f"127.0.0.1:{free_port()}"],
             "error: retrieval:",
         ),
+        (
+            ["ingest", ".", "--ingestion", f"127.0.0.1:{free_port()}", "--timeout", "3"],
+            "error: ingestion:",
+        ),
         (["chat", "hello", "--url", f"http://127.0.0.1:{free_port()}"], "cannot reach the gateway"),
     ],
 )  # fmt: skip

@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import REPO
 from tests.e2e.replicas import ReplicaLauncher
 
-GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+GRPC_SERVICES = ("embedding", "retrieval", "reranking", "moderation", "generation", "ingestion")
 
 
 def _free_range(count: int, start: int) -> int:
@@ -62,8 +62,8 @@ class Stack:
 @contextmanager
 def running_stack(home: Path, ingest: Path | None = None) -> Iterator[Stack]:
     """``docent up`` (``--ingest PATH`` like ``make run``) on free ports; SIGINT on exit."""
-    grpc_base = _free_range(5, 41051)
-    metrics_base = _free_range(5, grpc_base + 100)
+    grpc_base = _free_range(len(GRPC_SERVICES), 41051)
+    metrics_base = _free_range(len(GRPC_SERVICES), grpc_base + 100)
     gateway_port = _free_range(1, metrics_base + 100)
     log = home / "docent-up.log"
     env = dict(os.environ, DOCENT_GATEWAY_REQUEST_TIMEOUT_S="60")

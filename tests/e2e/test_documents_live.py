@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from services.gateway.documents.jobs import accepted_suffixes
+from services.ingestion.core import accepted_suffixes
 from tests.e2e.conftest import Stack
 
 pytestmark = pytest.mark.e2e

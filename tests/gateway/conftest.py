@@ -70,6 +70,7 @@ async def fake_stack(script: Script) -> AsyncIterator[Callable[..., GatewaySetti
     def make(reranker: bool = False, **overrides: object) -> GatewaySettings:
         addresses = {f"{n}_address": address for n in required}
         addresses["reranking_address"] = address if reranker else f"127.0.0.1:{free_port()}"
+        addresses["ingestion_address"] = f"127.0.0.1:{free_port()}"  # uploads: 503 unless given
         # The groundedness guard regroups text by sentence; tests of other stages see the
         # stream as generated (the guard has its own tests: tests/gateway/chat/test_grounding.py).
         defaults = {"heartbeat_s": 5.0, "grounding": "off"}

@@ -8,18 +8,19 @@
 {{- end -}}
 {{- end -}}
 
-{{/* The gRPC services, in port order; the gateway is the sixth component. */}}
+{{/* The gRPC services, in port order; the gateway is the last component. */}}
 {{- define "docent.grpcComponents" -}}
-embedding retrieval reranking moderation generation
+embedding retrieval reranking moderation generation ingestion
 {{- end -}}
 
-{{/* Who calls each service: the NetworkPolicies allow only these (ingest = ingestion Jobs). */}}
+{{/* Who calls each service: the NetworkPolicies allow only these (ingest = bulk ingestion Jobs). */}}
 {{- define "docent.callers" -}}
-embedding: [gateway, ingest]
-retrieval: [gateway, ingest]
+embedding: [gateway, ingestion, ingest]
+retrieval: [gateway, ingestion, ingest]
 reranking: [gateway]
 moderation: [gateway]
 generation: [gateway]
+ingestion: [gateway, ingest]
 {{- end -}}
 
 {{- define "docent.labels" -}}
@@ -69,9 +70,9 @@ app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 {{- end -}}
 
-{{/* The env prefix of a component: DOCENT_EMBEDDING_ ... */}}
+{{/* The env prefix of a component: DOCENT_EMBEDDING_ ... (ingestion kept DOCENT_INGEST_). */}}
 {{- define "docent.prefix" -}}
-DOCENT_{{ upper . }}_
+DOCENT_{{ upper (eq . "ingestion" | ternary "ingest" .) }}_
 {{- end -}}
 
 {{/* Redis and OpenSearch URLs: the in-release StatefulSet or the external endpoint. */}}

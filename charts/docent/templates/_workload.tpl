@@ -42,6 +42,22 @@ data:
   {{- end }}
   {{- end }}
   {{- end }}
+  {{- if eq .name "ingestion" }}
+  {{- $root := .root }}
+  {{- range $dep := list "embedding" "retrieval" }}
+  {{ $p }}{{ upper $dep }}_ADDRESS: {{ include "docent.grpcTarget" (dict "root" $root "name" $dep) | quote }}
+  {{- end }}
+  {{- if .root.Values.redis.urlFromSecret }}
+  # Job records shared by every ingestion replica; the URL comes from the Secret.
+  {{ $p }}JOB_STORE: redis
+  {{- else }}
+  {{- with include "docent.redisUrl" .root }}
+  # Job records shared by every ingestion replica: any gateway replica answers for any job.
+  {{ $p }}JOB_STORE: redis
+  {{ $p }}REDIS_URL: {{ . | quote }}
+  {{- end }}
+  {{- end }}
+  {{- end }}
   {{- if eq .name "retrieval" }}
   {{- $opensearch := include "docent.opensearchUrl" .root }}
   {{- if eq $c.store "opensearch" }}
@@ -148,8 +164,8 @@ spec:
           env:
             - name: DOCENT_HOME
               value: /var/lib/docent
-            {{- if and (eq .name "gateway") .root.Values.redis.urlFromSecret }}
-            - name: DOCENT_GATEWAY_REDIS_URL
+            {{- if and (has .name (list "gateway" "ingestion")) .root.Values.redis.urlFromSecret }}
+            - name: {{ include "docent.prefix" .name }}REDIS_URL
               valueFrom:
                 secretKeyRef:
                   name: {{ include "docent.secretName" .root }}

@@ -1,4 +1,5 @@
-"""Documents: upload (ingested in the background), job status, list and delete."""
+"""Documents: upload (ingested in the background by the ingestion service), job status, list
+and delete. Uploads and jobs go to the ingestion service; the index is read from retrieval."""
 
 from __future__ import annotations
 
@@ -6,13 +7,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Path, Request, Response, UploadFile
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException
 
+from docent.v1 import ingestion_pb2
 from docentlib.errors import NotFound
 from services.gateway.access.auth import AUTH_ERRORS, IngestCaller
 from services.gateway.chat.schemas import ErrorBody
-from services.gateway.documents.jobs import DocumentJobs, Job, UnsupportedDocument
-from services.runtime.clients import RetrievalClient
+from services.runtime.clients import IngestionClient, RetrievalClient
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -32,9 +32,19 @@ class JobOut(BaseModel):
     error: str | None = None
 
     @classmethod
-    def of(cls, job: Job) -> JobOut:
-        fields = {k: v for k, v in job.__dict__.items() if k not in ("id", "owner")}
-        return cls(job_id=job.id, **fields)
+    def of(cls, job: ingestion_pb2.Job) -> JobOut:
+        status = ingestion_pb2.JobStatus.Name(job.status).removeprefix("JOB_STATUS_").lower()
+        return cls(
+            job_id=job.job_id,
+            status=status,
+            filename=job.filename,
+            doc_id=job.doc_id,
+            created_at=job.created_at,
+            finished_at=job.finished_at if job.HasField("finished_at") else None,
+            chunks=job.chunks,
+            unchanged=job.unchanged,
+            error=job.error if job.HasField("error") else None,
+        )
 
 
 class DocumentOut(BaseModel):
@@ -49,8 +59,8 @@ class DocumentList(BaseModel):
     documents: list[DocumentOut]
 
 
-def _jobs(request: Request) -> DocumentJobs:
-    return request.app.state.documents
+def _ingestion(request: Request) -> IngestionClient:
+    return request.app.state.ingestion
 
 
 def _retrieval(request: Request) -> RetrievalClient:
@@ -63,19 +73,21 @@ async def upload_document(
     caller: IngestCaller,
     file: Annotated[UploadFile, File(description="A markdown, PDF, HTML or text file.")],
 ) -> JobOut:
-    """Accept a document and ingest it in the background; poll the returned job."""
+    """Accept a document and ingest it in the background; poll the returned job.
+
+    The ingestion service checks the file (415 for a type it cannot parse, 400 when empty);
+    503 when it is down."""
     data = await file.read()
-    try:
-        job = await _jobs(request).submit(file.filename or "", data, caller.owner)
-    except UnsupportedDocument as exc:
-        raise HTTPException(415, exc.message) from None
+    job = await _ingestion(request).upload(
+        file.filename or "", data, owner=caller.owner, content_type=file.content_type or ""
+    )
     return JobOut.of(job)
 
 
 @router.get("/jobs/{job_id}", response_model=JobOut, responses=_ERRORS)
 async def read_job(request: Request, caller: IngestCaller, job_id: str) -> JobOut:
     """Where an upload's ingestion stands (only the key that uploaded it may ask)."""
-    return JobOut.of(_jobs(request).get(job_id, caller.owner))
+    return JobOut.of(await _ingestion(request).get_job(job_id, caller.owner))
 
 
 @router.get("", response_model=DocumentList, responses=_ERRORS)

@@ -14,7 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from docentlib.errors import DocentError, InvalidInput, NotFound, Overloaded, Unavailable
+from docentlib.errors import (
+    DocentError,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    Unavailable,
+    UnsupportedDocument,
+)
 from services.gateway.chat.schemas import ErrorBody, ErrorDetail
 from services.gateway.metrics import ERRORS
 from services.runtime.clients import DependencyError
@@ -23,6 +30,7 @@ from services.runtime.context import get_request_id
 log = logging.getLogger(__name__)
 
 _DOMAIN_STATUS: tuple[tuple[type[DocentError], int], ...] = (
+    (UnsupportedDocument, 415),
     (InvalidInput, 400),
     (NotFound, 404),
     (Overloaded, 429),

@@ -14,7 +14,7 @@ from services.gateway.chat.pipeline import ChatPipeline
 
 router = APIRouter()
 
-DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation")
+DEPENDENCIES = ("embedding", "retrieval", "reranking", "moderation", "generation", "ingestion")
 
 
 @router.get("/healthz")
@@ -45,7 +45,7 @@ async def readyz(request: Request) -> JSONResponse:
     required: a retrieval or reranker restart must not pull every gateway pod out of the Service
     (each gRPC client balances over the ready replicas of its dependency by itself)."""
     pipeline: ChatPipeline = request.app.state.pipeline
-    clients = pipeline.clients
+    clients = {**pipeline.clients, "ingestion": request.app.state.ingestion}
     timeout = pipeline.settings.readiness_timeout_s
     store_ok, *serving = await asyncio.gather(
         _store_answers(request, timeout),

@@ -71,8 +71,10 @@ async def test_required_mode_scopes_and_revocation(fake_stack) -> None:
         reply = await client.post("/v1/documents", files=upload, headers=_bearer(chat_token))
         _error(reply, 403, "forbidden")
         for token in (ingest_token, admin_token):  # admin may do everything
+            # Let through to the upload itself, which needs the ingestion service (not
+            # started here): 503 naming it, not 401 or 403.
             reply = await client.post("/v1/documents", files=upload, headers=_bearer(token))
-            _error(reply, 415, "unsupported_media_type")
+            assert _error(reply, 503, "dependency_unavailable")["dependency"] == "ingestion"
         assert (await client.get("/v1/conversations", headers=_bearer(admin_token))).is_success
         store.revoke(ingest_key.id)
         reply = await client.post("/v1/documents", files=upload, headers=_bearer(ingest_token))

@@ -1,14 +1,53 @@
-"""Upload validation and the web page's files (ingestion itself is tested end to end)."""
+"""Uploads through the gateway to a real ingestion service; the web page's files."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
+import httpx
+import pytest
+
 from services.gateway.app import create_app
-from services.gateway.documents.jobs import accepted_suffixes, safe_filename
+from tests.conftest import free_port
 from tests.gateway.conftest import serving
+from tests.ingestion.backends import backends, ingestion
 
 
-async def test_uploads_are_checked_before_any_work(fake_stack) -> None:
-    async with serving(create_app(fake_stack())) as client:
+@pytest.fixture(scope="module")
+async def ingestion_address(tmp_path_factory: pytest.TempPathFactory):
+    """A real ingestion service over real embedding and retrieval servers."""
+    async with backends(tmp_path_factory.mktemp("retrieval")) as found:
+        settings = found.ingest_settings(tmp_path_factory.mktemp("ingestion"))
+        async with ingestion(settings) as address:
+            yield address
+
+
+async def _finished(client: httpx.AsyncClient, job_id: str) -> dict:
+    deadline = time.monotonic() + 60
+    while (job := (await client.get(f"/v1/documents/jobs/{job_id}")).json())["status"] in (
+        "queued",
+        "running",
+    ):
+        assert time.monotonic() < deadline, job
+        await asyncio.sleep(0.05)
+    return job
+
+
+async def test_an_upload_becomes_a_job_the_gateway_reports(fake_stack, ingestion_address) -> None:
+    async with serving(create_app(fake_stack(ingestion_address=ingestion_address))) as client:
+        markdown = b"# Gateway upload\n\nThe Zorblax frobnicator is calibrated every 42 days.\n"
+        reply = await client.post("/v1/documents", files={"file": ("frob.md", markdown)})
+        assert reply.status_code == 202, reply.text
+        accepted = reply.json()
+        assert accepted["status"] in ("queued", "running") and accepted["doc_id"] == "frob"
+        job = await _finished(client, accepted["job_id"])
+        assert job["status"] == "succeeded" and job["chunks"] >= 1 and job["error"] is None, job
+        assert set(job) == set(accepted)  # the same JobOut contract as before
+
+
+async def test_uploads_are_checked_before_any_work(fake_stack, ingestion_address) -> None:
+    async with serving(create_app(fake_stack(ingestion_address=ingestion_address))) as client:
         exe = await client.post("/v1/documents", files={"file": ("tool.exe", b"MZ")})
         assert exe.status_code == 415
         error = exe.json()["error"]
@@ -21,11 +60,17 @@ async def test_uploads_are_checked_before_any_work(fake_stack) -> None:
         assert job.status_code == 404 and job.json()["error"]["code"] == "not_found"
 
 
-def test_file_names_are_made_safe() -> None:
-    assert safe_filename("../../etc/passwd.md") == "passwd.md"
-    assert safe_filename("C:\\Users\\me\\My Notes.md") == "My_Notes.md"
-    assert safe_filename(".hidden.md") == "hidden.md"
-    assert ".md" in accepted_suffixes()
+async def test_uploads_fail_with_503_while_ingestion_is_down(fake_stack) -> None:
+    settings = fake_stack(ingestion_address=f"127.0.0.1:{free_port()}", ingestion_timeout_s=2)
+    async with serving(create_app(settings)) as client:
+        reply = await client.post("/v1/documents", files={"file": ("a.md", b"# A\n\nText.\n")})
+        assert reply.status_code == 503
+        error = reply.json()["error"]
+        assert error["code"] == "dependency_unavailable" and error["dependency"] == "ingestion"
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["status"] == "ready"
+        assert ready.json()["dependencies"]["ingestion"] == "NOT_SERVING"
+        assert "ingestion" in ready.json()["degraded"]
 
 
 async def test_the_chat_page_and_its_assets_are_served(fake_stack) -> None:

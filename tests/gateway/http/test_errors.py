@@ -126,7 +126,7 @@ async def test_readyz_stays_ready_and_lists_what_is_degraded(client) -> None:
     assert reply.status_code == 200
     body = reply.json()
     assert body["status"] == "ready" and body["store"] == "ok"
-    expected = {"embedding", "retrieval", "reranking", "moderation", "generation"}
+    expected = {"embedding", "retrieval", "reranking", "moderation", "generation", "ingestion"}
     assert set(body["degraded"]) == expected
     assert set(body["dependencies"].values()) == {"NOT_SERVING"}
 
