@@ -10,11 +10,16 @@ from docentlib.errors import InvalidInput, Unavailable
 from docentlib.registry import Registry
 
 
-def test_resolves_a_dotted_attribute_lazily():
-    sys.modules.pop("json.decoder", None)
-    registry: Registry[type] = Registry("codec", {"json": "json.decoder:JSONDecoder.decode"})
-    assert "json" in registry and "yaml" not in registry
-    assert registry.get("json").__qualname__ == "JSONDecoder.decode"
+def test_resolves_a_dotted_attribute_lazily(monkeypatch: pytest.MonkeyPatch):
+    # A module nothing else uses, put back afterwards: dropping a module that other code holds
+    # (json.decoder, once) gives later imports a second copy of its classes, and every
+    # ``except json.JSONDecodeError`` elsewhere in the session stopped matching.
+    monkeypatch.delitem(sys.modules, "colorsys", raising=False)
+    registry: Registry[object] = Registry("colour", {"hsv": "colorsys:rgb_to_hsv"})
+    assert "colorsys" not in sys.modules  # nothing imported until asked for
+    assert "hsv" in registry and "yaml" not in registry
+    assert registry.get("hsv").__qualname__ == "rgb_to_hsv"
+    assert "colorsys" in sys.modules
 
 
 def test_unknown_name_lists_the_choices():

@@ -43,7 +43,9 @@ async def test_moderation_process_serves_and_drains(tmp_path) -> None:
         verdict = await client.check("you stupid fucking idiot")
         set_request_id(None)
         await client.close()
-        assert verdict.reason == "flagged: toxicity"
+        # The lifecycle is under test here; which detectors fire is tests/moderation's job
+        # (the retrained classifier also reads this abuse as an injection: docs/safety.md).
+        assert verdict.reason.startswith("flagged: toxicity"), verdict.reason
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
         assert (
             'docent_moderation_rpc_seconds_bucket{code="OK",le="0.005",method="Check"}' in metrics
