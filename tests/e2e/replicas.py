@@ -32,6 +32,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from services.runtime.clients import health_status
 from tests.conftest import REPO, free_port
 
+# Services whose settings prefix is not DOCENT_<SERVICE>_.
+ENV_PREFIX = {"ingestion": "DOCENT_INGEST_"}
+
 
 @dataclass
 class Replica:
@@ -136,15 +139,18 @@ class ReplicaLauncher:
         ``DOCENT_EMBEDDING_THREADS=1``). Each replica gets its own ``DOCENT_HOME`` unless
         ``shared_home`` is given.
         """
-        prefix = f"DOCENT_{service.upper()}_"
+        prefix = ENV_PREFIX.get(service, f"DOCENT_{service.upper()}_")
         replicas = ReplicaSet(service)
         for index in range(count):
             home = shared_home or self.root / f"{service}-{index}"
             home.mkdir(parents=True, exist_ok=True)
-            port, metrics_port = free_port(), free_port()
+            port = free_port()
+            # The gateway serves /metrics on its HTTP port; the gRPC services on their own.
+            metrics_port = port if service == "gateway" else free_port()
             child_env = dict(os.environ, DOCENT_HOME=str(home), PYTHONUNBUFFERED="1")
             child_env[f"{prefix}PORT"] = str(port)
-            child_env[f"{prefix}METRICS_PORT"] = str(metrics_port)
+            if service != "gateway":
+                child_env[f"{prefix}METRICS_PORT"] = str(metrics_port)
             child_env.update({prefix + key: value for key, value in (env or {}).items()})
             log = self.root / f"{service}-{index}.log"
             with open(log, "wb") as out:
@@ -161,13 +167,32 @@ class ReplicaLauncher:
             self.started.append(replica)
             replicas.replicas.append(replica)
         for replica in replicas:
-            await _wait_serving(replica, timeout)
+            if service == "gateway":
+                await _wait_ready(replica, timeout)
+            else:
+                await _wait_serving(replica, timeout)
         return replicas
 
     def stop_all(self) -> None:
         for replica in self.started:
             with contextlib.suppress(ProcessLookupError):
                 replica.stop()
+
+
+async def _wait_ready(replica: Replica, timeout: float) -> None:
+    """A gateway replica is up when its /readyz answers 200 (its own store answers)."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=2.0) as client:
+        while True:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"http://{replica.address}/readyz")).status_code == 200:
+                    return
+            if replica.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"gateway replica {replica.index} not ready (exit code "
+                    f"{replica.proc.returncode}):\n{replica.log_tail()}"
+                )
+            await asyncio.sleep(0.3)
 
 
 async def _wait_serving(replica: Replica, timeout: float) -> None:
