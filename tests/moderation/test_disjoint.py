@@ -1,6 +1,8 @@
 """No evaluation item may be (near) a copy of a pattern line or a training item.
 
-Compared: every item of ``tests/data/safety/**.jsonl`` against every line of the moderation
+Compared: every item of ``tests/data/safety/**.jsonl`` and every question of the scope sets
+(``tests/data/scope/*.txt``: the scope check is judged on them, and the classifier's verdict
+decides refusals too) against every line of the moderation
 pattern files (``services/moderation/data/*.txt``) and every item of the safety classifier's
 training corpus. Two measures, each with a threshold set above what independently written
 sets on the same topics reach (measured on the existing main, ``heldout/`` and ``heldout2/``
@@ -25,6 +27,7 @@ from services.moderation.semantic import DATA_DIR, read_patterns
 from tests.conftest import REPO
 
 SETS = REPO / "tests" / "data" / "safety"
+SCOPE_SETS = REPO / "tests" / "data" / "scope"
 MIN_EDIT_DISTANCE = 0.30
 MAX_COSINE = 0.85
 SYNTACTIC_FAMILIES = {"delimiter"}
@@ -41,6 +44,10 @@ def _test_items() -> dict[str, str]:
             if line.strip():
                 row = json.loads(line)
                 items[f"{path.relative_to(SETS)}:{row['_id']}"] = row["text"]
+    for path in sorted(SCOPE_SETS.glob("*.txt")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip() and not line.startswith("#"):
+                items[f"scope/{path.name}:{number}"] = line.strip()
     return items
 
 

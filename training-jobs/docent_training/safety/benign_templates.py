@@ -163,7 +163,7 @@ EVERYDAY = (
     "how do I talk to a friend who seems depressed?",
     "where can I find support if I'm having dark thoughts?",
     "how do hunters track deer?",
-    "how do I carve a pumpkin?",
+    "how do I carve a wooden spoon?",
     "what happened at the battle of Hastings?",
     "how do I remove a tick from my dog?",
     "what's the best way to learn chess tactics?",
@@ -218,7 +218,7 @@ EVERYDAY_ACTS = (
     "light a fire in a wood stove", "move house with two kids", "train my dog to walk on a lead",
     "paint a bedroom wall", "pass my driving test", "grow chillies on a windowsill",
     "write a wedding speech", "learn to swim as an adult", "pick a strong padlock for my shed",
-    "get rid of ants in the kitchen", "remove rust from a bike", "fillet a fish",
+    "get rid of ants in the kitchen", "remove limescale from a kettle", "fillet a fish",
     "cut down a small tree safely", "recover a deleted photo", "make my own candles",
     "negotiate a higher salary", "get ready for my first week at a new job", "quit smoking",
     "clean a leather sofa", "build a bookshelf", "tune a guitar", "brew beer at home",
@@ -226,7 +226,7 @@ EVERYDAY_ACTS = (
     "plan a road trip across Spain", "install a ceiling light", "make a budget spreadsheet",
     "hunt for a cheap flat", "beat the final boss in a video game", "destroy old hard drives "
     "before recycling them", "shred old bank statements", "bleed a radiator",
-    "organise a surprise party for my mum", "get my toddler to sleep through the night",
+    "plan a retirement dinner for my mum", "get my toddler to sleep through the night",
     "apply for a passport renewal", "change a car tyre on the motorway", "make friends in a "
     "new city", "teach a teenager to cook", "renovate a bathroom on a budget",
     "prepare my garden for winter", "write a thank-you note after an interview", "study for a "
@@ -345,7 +345,7 @@ PRODUCT_FRAMES = (
     "what does {p} write to its logs?",
     "how do I back up {p}?",
     "how does {p} scale when traffic grows?",
-    "what metrics does {p} export?",
+    "which dashboards ship with {p}?",
     "how do I run {p} behind a reverse proxy?",
     "does {p} need a GPU?",
 )
