@@ -18,6 +18,7 @@ SETTINGS: dict[str, str] = {
     "moderation": "services.moderation.settings:ModerationSettings",
     "generation": "services.generation.settings:GenerationSettings",
     "gateway": "services.gateway.settings:GatewaySettings",
+    "agent": "services.gateway.agent.settings:AgentSettings",
     "ingest": "services.ingestion.settings:IngestSettings",
 }
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from docent_cli.eval_agent import agent as eval_agent
 from docent_cli.eval_model import model as eval_model
 from docent_cli.eval_safety import safety
 from docentlib.errors import DocentError
@@ -17,6 +18,7 @@ from services.runtime.settings import default_data_root
 eval_app = typer.Typer(help="Measure retrieval (and more) on labelled data.", no_args_is_help=True)
 eval_app.command("safety")(safety)
 eval_app.command("model")(eval_model)
+eval_app.command("agent")(eval_agent)
 
 
 def _fail(message: str) -> None:

@@ -1,4 +1,4 @@
-"""The ``docent`` console command for people: ``up``, ``ingest``, ``chat``."""
+"""The ``docent`` console command for people: ``up``, ``ingest``, ``chat``, ``agent``."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import typer
 
 from bench.generation import app as bench_app
 from bench.retrieval_cmd import bench_retrieval
+from docent_cli.agent_cmd import agent as agent_command
 from docent_cli.eval_cmd import eval_app
 from docent_cli.keys import app as keys_app
 from docent_cli.plan_cmd import plan as plan_command
@@ -37,6 +38,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
 app.command("plan")(plan_command)
+app.command("agent")(agent_command)
 
 
 def fail(message: str, code: int = 1) -> None:

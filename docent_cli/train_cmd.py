@@ -187,6 +187,30 @@ def sft(config: ConfigOption, progress: ProgressOption = True) -> None:
     _job("sft", config, progress)
 
 
+@train_app.command("agent-data")
+def agent_data(
+    output: Annotated[Path, typer.Option(help="JSONL of chat records to write.")],
+    n: Annotated[int, typer.Option(min=1, help="Trajectories to generate.")] = 2400,
+    seed: Annotated[int, typer.Option(help="Generation seed.")] = 0,
+    held_out: Annotated[
+        int, typer.Option(min=0, help="Extra trajectories (another seed) for a held-out file.")
+    ] = 0,
+) -> None:
+    """ReAct trajectories for the agent adapter, generated from the tool specs."""
+    from docent_training.agent_data import trajectories, write
+
+    records = trajectories(n, seed)
+    write(output, records)
+    errors = sum(
+        any(m["content"].startswith("Observation: Error") for m in r["messages"]) for r in records
+    )
+    typer.echo(f"{len(records)} trajectories ({errors} with a tool error) in {output}")
+    if held_out:
+        extra = output.with_name(output.stem + "-eval" + output.suffix)
+        write(extra, trajectories(held_out, seed + 1))
+        typer.echo(f"{held_out} held-out trajectories in {extra}")
+
+
 @train_app.command("dpo")
 def dpo(config: ConfigOption, progress: ProgressOption = True) -> None:
     """Direct Preference Optimization on (prompt, chosen, rejected) against a frozen reference."""

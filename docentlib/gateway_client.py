@@ -61,3 +61,30 @@ class ChatError(RuntimeError):
             message = body
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
+
+
+def stream_agent(
+    url: str,
+    question: str,
+    *,
+    adapter: str | None = None,
+    max_steps: int | None = None,
+    api_key: str | None = None,
+    timeout: float = 600.0,
+) -> Iterator[ServerEvent]:
+    """POST ``/v1/agent`` with streaming and yield its events (thought, action, observation,
+    answer, done or error); HTTP errors raise :class:`ChatError` with the body's message."""
+    body: dict[str, object] = {"question": question, "stream": True}
+    if adapter is not None:
+        body["adapter"] = adapter
+    if max_steps is not None:
+        body["max_steps"] = max_steps
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    with (
+        httpx.Client(timeout=httpx.Timeout(timeout, connect=5.0)) as client,
+        client.stream("POST", f"{url.rstrip('/')}/v1/agent", json=body, headers=headers) as reply,
+    ):
+        if reply.status_code >= 400:
+            reply.read()
+            raise ChatError(reply.status_code, reply.text)
+        yield from parse_sse(reply.iter_lines())

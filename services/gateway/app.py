@@ -16,6 +16,9 @@ from fastapi import FastAPI
 
 from services.gateway.access.auth import Auth
 from services.gateway.access.ratelimit import RateLimitHeadersMiddleware
+from services.gateway.agent import routes as agent_routes
+from services.gateway.agent.factory import build_agent
+from services.gateway.agent.settings import AgentSettings
 from services.gateway.chat import routes as chat_routes
 from services.gateway.chat.pipeline import ChatPipeline
 from services.gateway.conversations import routes as conversation_routes
@@ -34,13 +37,16 @@ log = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: GatewaySettings | None = None, pipeline_class: type[ChatPipeline] = ChatPipeline
+    settings: GatewaySettings | None = None,
+    pipeline_class: type[ChatPipeline] = ChatPipeline,
+    agent_settings: AgentSettings | None = None,
 ) -> FastAPI:
     """A gateway app; settings come from the environment unless given.
 
     ``pipeline_class`` lets a test serve a pipeline with stages of its own over the real app.
     """
     settings = settings or GatewaySettings()
+    agent_settings = agent_settings or AgentSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -48,6 +54,7 @@ def create_app(
         app.state.settings = settings
         app.state.pipeline = pipeline_class.from_settings(settings)
         app.state.pipeline.scope.start()  # calibrate the out-of-scope scale in the background
+        app.state.agent = build_agent(agent_settings, app.state.pipeline)
         app.state.auth = Auth.from_settings(settings)
         retry, breaker = settings.resilience("ingestion")
         app.state.ingestion = IngestionClient(
@@ -68,6 +75,8 @@ def create_app(
         finally:
             await app.state.ingestion.close()
             await app.state.auth.close()
+            if app.state.agent is not None:
+                await app.state.agent.close()
             await app.state.pipeline.close()
             log.info("gateway stopped")
 
@@ -83,6 +92,7 @@ def create_app(
     app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
     for router in (
         chat_routes.router,
+        agent_routes.router,
         health.router,
         conversation_routes.router,
         document_routes.router,

@@ -16,6 +16,7 @@ from services.generation.engines.base import (
     Engine,
     Finish,
     SamplingParams,
+    Structured,
     TokenDelta,
 )
 from services.generation.settings import GenerationSettings
@@ -32,6 +33,16 @@ def _messages(request_messages) -> list[ChatMessage]:
     if not messages:
         raise InvalidInput("messages must contain at least one message")
     return messages
+
+
+def _structured(message: generation_pb2.StructuredOutput | None) -> Structured | None:
+    """The request's constraint; a set but empty message is refused rather than ignored."""
+    if message is None:
+        return None
+    kind = message.WhichOneof("format")
+    if kind is None:
+        raise InvalidInput("structured is set but names neither json_schema nor grammar")
+    return Structured(kind, getattr(message, kind))
 
 
 class GenerationServicer(generation_pb2_grpc.GenerationServicer):
@@ -68,7 +79,12 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
             raise Unavailable("the language model is still loading")
         return self.engine
 
-    def _params(self, sampling: generation_pb2.SamplingParams, adapter: str = "") -> SamplingParams:
+    def _params(
+        self,
+        sampling: generation_pb2.SamplingParams,
+        adapter: str = "",
+        structured: generation_pb2.StructuredOutput | None = None,
+    ) -> SamplingParams:
         return SamplingParams(
             max_tokens=sampling.max_tokens or self.settings.default_max_tokens,
             temperature=sampling.temperature,
@@ -86,13 +102,15 @@ class GenerationServicer(generation_pb2_grpc.GenerationServicer):
                 if sampling.HasField("no_repeat_ngram_size")
                 else self.settings.decoding().no_repeat_ngram_size
             ),
+            structured=_structured(structured),
         )
 
     async def Generate(
         self, request: generation_pb2.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncGenerator[generation_pb2.GenerateResponse, None]:
         engine = self._engine()
-        params = self._params(request.sampling, request.adapter)
+        structured = request.structured if request.HasField("structured") else None
+        params = self._params(request.sampling, request.adapter, structured)
         stream = engine.stream(_messages(request.messages), params)
         start = last = time.perf_counter()
         first = True

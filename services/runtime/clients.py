@@ -281,11 +281,14 @@ class GenerationClient(_Client):
         adapter: str = "",
         repetition_penalty: float | None = None,
         no_repeat_ngram_size: int | None = None,
+        json_schema: str | None = None,
+        grammar: str | None = None,
     ) -> AsyncGenerator[generation_pb2.GenerateResponse, None]:
         """Stream responses; leaving the loop early cancels the RPC (and the server's work).
 
-        ``adapter`` names a LoRA adapter the server serves (vllm engine); empty is the base model.
-        The repetition controls left as None take the engine's defaults.
+        ``adapter`` names a LoRA adapter the server serves; empty is the base model. The
+        repetition controls left as None take the engine's defaults. ``json_schema`` (JSON
+        text) or ``grammar`` (Lark) constrains the completion.
         """
         sampling = generation_pb2.SamplingParams(
             max_tokens=max_tokens, temperature=temperature, top_p=top_p, stop=list(stop)
@@ -301,6 +304,10 @@ class GenerationClient(_Client):
             sampling=sampling,
             adapter=adapter,
         )
+        if json_schema is not None:
+            request.structured.json_schema = json_schema
+        elif grammar is not None:
+            request.structured.grammar = grammar
         self._admit()
         call = self._stub.Generate(
             request, timeout=self.endpoint.timeout, metadata=self._metadata()

@@ -24,5 +24,6 @@ def test_current_values_follow_the_environment(monkeypatch) -> None:
     monkeypatch.setenv("DOCENT_RETRIEVAL_PORT", "6123")
     assert current_values("retrieval")["port"] == 6123
     assert set(SETTINGS) == {
-        "embedding", "retrieval", "reranking", "moderation", "generation", "gateway", "ingest",
+        "embedding", "retrieval", "reranking", "moderation", "generation", "gateway", "agent",
+        "ingest",
     }  # fmt: skip

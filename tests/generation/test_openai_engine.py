@@ -147,3 +147,23 @@ async def test_errors(remote, vllm_server, generation_settings) -> None:
     )
     with pytest.raises(Unavailable, match="OpenAI server"):
         await OpenAIEngine.load(dead)
+
+
+async def test_structured_outputs_through_response_format(remote: OpenAIEngine) -> None:
+    """The agent's action schema as OpenAI's ``response_format``; vLLM's server enforces it."""
+    import json
+
+    import jsonschema
+
+    from docentlib.agent.protocol import action_schema
+    from services.gateway.agent.tools.calculator import SPEC as CALCULATOR
+    from services.gateway.agent.tools.weather import SPEC as WEATHER
+    from services.generation.engines.base import Structured
+
+    schema = action_schema([CALCULATOR, WEATHER])
+    chat = [ChatMessage("user", "What is 2 + 2? Answer with a tool call.")]
+    structured = Structured("json_schema", json.dumps(schema))
+    params = SamplingParams(max_tokens=128, structured=structured)
+    deltas, finish = await collect(remote, chat, params)
+    jsonschema.validate(json.loads(text_of(deltas)), schema)
+    assert finish.reason == "stop"

@@ -4,6 +4,7 @@ upstream cancellation."""
 from __future__ import annotations
 
 import asyncio
+import json
 
 import grpc
 import pytest
@@ -118,3 +119,32 @@ async def test_adapter_reaches_the_engine(client: GenerationClient) -> None:
     with pytest.raises(InvalidInput, match="adapter 'support-v1'"):
         async for _ in client.generate(CHAT, max_tokens=5, adapter="support-v1"):
             pass
+
+
+async def test_structured_output_over_grpc(client: GenerationClient) -> None:
+    schema = json.dumps(
+        {
+            "type": "object",
+            "properties": {"colour": {"enum": ["red", "blue"]}},
+            "required": ["colour"],
+            "additionalProperties": False,
+        }
+    )
+    replies = [r async for r in client.generate(CHAT, max_tokens=24, json_schema=schema)]
+    text = "".join(r.text for r in replies)
+    assert json.loads(text)["colour"] in ("red", "blue")
+    assert replies[-1].finish_reason == generation_pb2.FINISH_REASON_STOP
+
+
+async def test_a_structured_field_naming_nothing_is_refused(client: GenerationClient) -> None:
+    request = generation_pb2.GenerateRequest(
+        messages=[generation_pb2.ChatMessage(role="user", content="hi")],
+        sampling=generation_pb2.SamplingParams(max_tokens=4),
+        structured=generation_pb2.StructuredOutput(),
+    )
+    call = client._stub.Generate(request, timeout=30)
+    with pytest.raises(grpc.aio.AioRpcError) as info:
+        async for _ in call:
+            pass
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "neither json_schema nor grammar" in info.value.details()

@@ -113,3 +113,28 @@ async def test_bad_requests_are_refused(vllm_engine) -> None:
         await collect(vllm_engine, [ChatMessage("user", "word " * 1500)], SamplingParams(1000))
     with pytest.raises(InvalidInput, match="temperature"):
         await collect(vllm_engine, chat, SamplingParams(max_tokens=4, temperature=3.0))
+
+
+async def test_structured_outputs_follow_the_agent_action_schema(vllm_engine) -> None:
+    """vLLM's structured outputs constrain decoding to the agent's action schema."""
+    import json
+
+    import jsonschema
+
+    from docentlib.agent.protocol import action_schema
+    from services.gateway.agent.tools.calculator import SPEC as CALCULATOR
+    from services.gateway.agent.tools.weather import SPEC as WEATHER
+    from services.generation.engines.base import Structured
+
+    schema = action_schema([CALCULATOR, WEATHER])
+    chat = [ChatMessage("user", "What is the weather in Paris? Answer with a tool call.")]
+    structured = Structured("json_schema", json.dumps(schema))
+    params = SamplingParams(max_tokens=128, structured=structured)
+    deltas, finish = await collect(vllm_engine, chat, params)
+    value = json.loads(text_of(deltas))
+    jsonschema.validate(value, schema)
+    assert finish.reason == "stop"
+    # The same chat unconstrained is not an action (the small model writes prose).
+    free, _ = await collect(vllm_engine, chat, SamplingParams(max_tokens=32))
+    with pytest.raises((ValueError, jsonschema.ValidationError)):
+        jsonschema.validate(json.loads(text_of(free)), schema)

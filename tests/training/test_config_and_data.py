@@ -15,6 +15,7 @@ from docent_training.common.data import (
     collate,
     detect_format,
     encode,
+    encode_turns,
     load_sft,
     to_messages,
 )
@@ -49,6 +50,30 @@ def test_only_answer_tokens_carry_loss(tokenizer) -> None:
     assert all(x == IGNORE for x in labels[: example.prompt_len])
     answer = tokenizer.decode([x for x in labels if x != IGNORE])
     assert answer.startswith("Hello there") and "Say hi" not in answer
+
+
+def test_every_assistant_turn_carries_loss_with_loss_on_assistant(tokenizer, tmp_path) -> None:
+    """A multi-step agent run is one example: each action and the answer are learned."""
+    messages = [
+        {"role": "system", "content": "Use tools."},
+        {"role": "user", "content": "Weather in Oslo?"},
+        {"role": "assistant", "content": "CALL weather Oslo"},
+        {"role": "user", "content": "Observation: 3.1 C"},
+        {"role": "assistant", "content": "ANSWER 3.1 C"},
+    ]
+    example = encode_turns(tokenizer, messages, max_length=256)
+    labels = collate([example], tokenizer.pad_token_id or 0)["labels"][0].tolist()
+    learned = tokenizer.decode([x for x in labels if x != IGNORE])
+    assert "CALL weather Oslo" in learned and "ANSWER 3.1 C" in learned
+    assert "Observation" not in learned and "Weather in Oslo" not in learned
+    assert learned.count("<|im_end|>") == 2, "each turn learns to end"
+    path = tmp_path / "runs.jsonl"
+    path.write_text(json.dumps({"messages": messages}) + "\n")
+    assert load_sft(path, tokenizer, "auto", 256, "assistant") == [example]
+    alpaca = tmp_path / "alpaca.jsonl"
+    alpaca.write_text(json.dumps({"instruction": "a", "output": "b"}) + "\n")
+    with pytest.raises(InvalidInput, match="needs chat records"):
+        load_sft(alpaca, tokenizer, "auto", 256, "assistant")
 
 
 def test_files_load_and_bad_lines_are_named(tokenizer, tmp_path: Path) -> None:

@@ -26,9 +26,10 @@ def train_sft(
 ) -> TrainResult:
     loaded = load_for_training(config)
     tok = loaded.tokenizer
-    train = load_sft(config.data.train, tok, config.data.format, config.data.max_length)
+    data = config.data
+    train = load_sft(data.train, tok, data.format, data.max_length, data.loss_on)
     held_out = (
-        load_sft(config.data.eval, tok, config.data.format, config.data.max_length)
+        load_sft(data.eval, tok, data.format, data.max_length, data.loss_on)
         if config.data.eval
         else []
     )

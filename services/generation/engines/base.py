@@ -22,6 +22,14 @@ class ChatMessage:
 
 
 @dataclass(frozen=True)
+class Structured:
+    """A constraint on the completion: a JSON schema or a Lark grammar, as text."""
+
+    kind: Literal["json_schema", "grammar"]
+    spec: str
+
+
+@dataclass(frozen=True)
 class SamplingParams:
     """How to decode; temperature 0 means greedy (deterministic)."""
 
@@ -36,6 +44,7 @@ class SamplingParams:
     # can still be copied from the sources.
     repetition_penalty: float = 1.0
     no_repeat_ngram_size: int = 0  # never generate an n-gram of this size twice; 0 is off
+    structured: Structured | None = None  # constrained decoding; None: free text
 
 
 @dataclass(frozen=True)

@@ -202,7 +202,11 @@ class Batcher:
             if seq.stop.is_set():
                 seq.abort()
                 continue
-            seq.accept(seq.choose(out.logits[i, -1]))
+            try:
+                seq.accept(seq.choose(out.logits[i, -1]))
+            except Exception as exc:  # e.g. its constraint failed: this row ends, not the batch
+                log.exception("decode step failed for one row")
+                seq.fail(exc)
 
     def _adapter_names(self, rows: list[SequenceState]) -> dict[str, Any]:
         """PEFT's mixed-adapter batch: one adapter name per row, ``__base__`` for none."""

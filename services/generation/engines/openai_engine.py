@@ -26,8 +26,10 @@ from services.generation.engines.base import (
 )
 from services.generation.engines.validation import (
     check_fits,
+    check_json_schema_only,
     check_no_adapter,
     check_no_ngram_ban,
+    remote_schema,
     validate_messages,
     validate_params,
 )
@@ -132,6 +134,7 @@ class OpenAIEngine:
         validate_params(params, self.settings.max_tokens_limit)
         check_no_adapter(params, "openai")
         check_no_ngram_ban(params, "openai")
+        check_json_schema_only(params.structured, "openai")
         prompt_tokens = await self.count_tokens(messages)
         check_fits(prompt_tokens, params.max_tokens, self.max_model_len)
         request_id = request_id or uuid.uuid4().hex
@@ -150,6 +153,8 @@ class OpenAIEngine:
             body["seed"] = params.seed
         if params.repetition_penalty != 1.0:
             body["repetition_penalty"] = params.repetition_penalty  # vLLM's extra parameter
+        if params.structured is not None:
+            body["response_format"] = response_format(params.structured.spec)
         self._inflight[request_id] = None
         reason: str | None = None
         completion = 0
@@ -240,3 +245,19 @@ def _raise_for(reply: httpx.Response) -> None:
     if 400 <= reply.status_code < 500:
         raise InvalidInput(f"OpenAI server refused the request: {message}")
     raise Unavailable(f"OpenAI server error {reply.status_code}: {message}")
+
+
+def response_format(spec: str) -> dict[str, Any]:
+    """OpenAI's structured outputs for a JSON schema (vLLM's server honours the same field).
+
+    ``strict`` stays off: OpenAI's strict mode refuses a top-level ``anyOf``, which is how an
+    action schema offers its choices; vLLM constrains decoding to the schema either way.
+    """
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": "structured_output",
+            "schema": remote_schema(spec),
+            "strict": False,
+        },
+    }

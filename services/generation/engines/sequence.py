@@ -34,6 +34,7 @@ class SequenceState:
     pending: list[int] = field(default_factory=list)
     generated: list[int] = field(default_factory=list)  # every token sampled so far
     finish: Finish | None = None
+    constraint: Any = None  # a TokenConstraint (structured output) or None: this row is free
 
     def __post_init__(self) -> None:
         self._decoder = IncrementalDecoder(self.decode)
@@ -50,11 +51,13 @@ class SequenceState:
             else:
                 self.generator.manual_seed(self.params.seed)
 
-    def choose(self, logits: Any) -> int:
-        """The next token from this row's logits, under its repetition controls."""
-        return pick(
-            without_repeats(logits, self.generated, self.params), self.params, self.generator
-        )
+    def choose(self, row: Any) -> int:
+        """The next token from this row's logits: masked by its constraint when it has one
+        (structured output must stay exact, so no repetition controls there), else under its
+        repetition controls."""
+        if self.constraint is not None:
+            return pick(self.constraint.mask(row), self.params, self.generator)
+        return pick(without_repeats(row, self.generated, self.params), self.params, self.generator)
 
     def accept(self, token: int) -> bool:
         """Take one sampled token, emit the text it completes; True when the sequence ended."""
@@ -63,6 +66,8 @@ class SequenceState:
         self.generated.append(token)
         if token in self.eos_ids:
             return self._end("stop")
+        if self.constraint is not None:
+            self.constraint.advance(token)
         self.pending.append(token)
         text, stopped = self._stops.feed(self._decoder.push(token))
         if text:
@@ -73,7 +78,14 @@ class SequenceState:
             return True
         if self.produced >= self.params.max_tokens:
             return self._end("length")
+        if self.constraint is not None and self.constraint.done:
+            return self._end("stop")  # the grammar is complete: nothing but EOS could follow
         return False
+
+    def fail(self, exc: BaseException) -> None:
+        """End with an error for this row alone (the batch goes on)."""
+        self.finish = Finish("abort", len(self.prompt_ids), self.produced)
+        self.emit(exc)
 
     def abort(self) -> None:
         """End without flushing: the consumer is gone or the engine is closing."""

@@ -27,6 +27,7 @@ from services.generation.engines.base import (
     TokenDelta,
 )
 from services.generation.engines.batcher import Batcher
+from services.generation.engines.constraint import ConstraintCompiler
 from services.generation.engines.lora import attach_adapters, check_adapter
 from services.generation.engines.sequence import Item, SequenceState
 from services.generation.engines.validation import (
@@ -67,6 +68,8 @@ class TransformersEngine:
         # transformers 5 renamed the KV-cache argument; accept either spelling.
         cache_arg = "cache" if "cache" in forward else "past_key_values"
         self._batcher = Batcher(model, cache_arg, settings.max_batch_size, bool(self.adapters))
+        vocab = int(getattr(model.config, "vocab_size", 0) or len(tokenizer))
+        self._constraints = ConstraintCompiler(tokenizer, vocab)
         self._active: dict[str, SequenceState] = {}
         self._closed = False
 
@@ -163,6 +166,9 @@ class TransformersEngine:
         request_id = request_id or uuid.uuid4().hex
         if request_id in self._active:
             raise InvalidInput(f"request id {request_id!r} is already in flight")
+        constraint = None
+        if params.structured is not None:  # compiling can take a while: off the event loop
+            constraint = await asyncio.to_thread(self._constraints.compile, params.structured)
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Item] = asyncio.Queue()
 
@@ -173,6 +179,7 @@ class TransformersEngine:
                 seq.stop.set()
 
         seq = SequenceState(prompt_ids, params, emit, self._decode_ids, self._eos_ids)
+        seq.constraint = constraint
         self._active[request_id] = seq
         try:
             self._batcher.submit(seq)

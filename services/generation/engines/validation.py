@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from docentlib.errors import InvalidInput
-from services.generation.engines.base import ChatMessage, SamplingParams
+from services.generation.engines.base import ChatMessage, SamplingParams, Structured
 
 ROLES = ("system", "user", "assistant")
 MAX_STOPS = 16
@@ -75,4 +77,29 @@ def check_no_ngram_ban(params: SamplingParams, engine: str) -> None:
         raise InvalidInput(
             f"no_repeat_ngram_size {params.no_repeat_ngram_size} requested, but the {engine} "
             "engine cannot ban n-grams (use repetition_penalty)"
+        )
+
+
+def remote_schema(spec: str) -> dict[str, Any]:
+    """A JSON schema for a remote engine (vLLM, OpenAI): parsed, checked, ``x-guidance`` dropped.
+
+    ``x-guidance`` holds llguidance's whitespace options; other backends may refuse unknown
+    keywords, and the output still parses as JSON without them.
+    """
+    try:
+        schema = json.loads(spec)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"json_schema is not valid JSON: {exc.msg}") from None
+    if not isinstance(schema, dict):
+        raise InvalidInput("json_schema must be a JSON object")
+    schema.pop("x-guidance", None)
+    return schema
+
+
+def check_json_schema_only(structured: Structured | None, engine: str) -> None:
+    """Engines that take JSON schemas but no grammar refuse a grammar rather than ignore it."""
+    if structured is not None and structured.kind != "json_schema":
+        raise InvalidInput(
+            f"structured output {structured.kind!r} is not supported by the {engine} engine; "
+            "send a json_schema"
         )

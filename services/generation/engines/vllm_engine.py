@@ -22,11 +22,13 @@ from services.generation.engines.base import (
     EngineStats,
     Finish,
     SamplingParams,
+    Structured,
     TokenDelta,
 )
 from services.generation.engines.validation import (
     check_fits,
     check_no_ngram_ban,
+    remote_schema,
     validate_messages,
     validate_params,
 )
@@ -58,6 +60,29 @@ def engine_args(settings: GenerationSettings, model_path: str) -> Any:
         seed=0,
         disable_log_stats=True,
     )
+
+
+def structured_outputs(structured: Structured | None) -> dict[str, Any]:
+    """vLLM's structured-outputs argument for a constraint ({} when there is none).
+
+    vLLM >= 0.10.2 takes ``structured_outputs=StructuredOutputsParams(json=..., grammar=...)``;
+    earlier releases took the same fields as ``guided_decoding=GuidedDecodingParams(...)``.
+    llguidance's ``x-guidance`` options are dropped: not every vLLM backend knows them.
+    """
+    if structured is None:
+        return {}
+    field = "json" if structured.kind == "json_schema" else "grammar"
+    value: Any = structured.spec
+    if field == "json":
+        value = remote_schema(structured.spec)
+    try:
+        from vllm.sampling_params import StructuredOutputsParams
+
+        return {"structured_outputs": StructuredOutputsParams(**{field: value})}
+    except ImportError:
+        from vllm.sampling_params import GuidedDecodingParams
+
+        return {"guided_decoding": GuidedDecodingParams(**{field: value})}
 
 
 class VllmEngine:
@@ -141,6 +166,7 @@ class VllmEngine:
             repetition_penalty=params.repetition_penalty,
             skip_special_tokens=True,
             output_kind=RequestOutputKind.DELTA,
+            **structured_outputs(params.structured),
         )
 
     async def stream(

@@ -37,6 +37,19 @@ def make_optimizer(model: Any, t: TrainingConfig, total_steps: int) -> tuple[Any
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+def _autocast(model: Any) -> Any:
+    """``model`` called under bfloat16 autocast on the device its weights are on."""
+    import torch
+
+    device = next(model.parameters()).device.type
+
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        with torch.autocast(device, dtype=torch.bfloat16):
+            return model(*args, **kwargs)
+
+    return forward
+
+
 class TorchBackend:
     """Gradient accumulation, clipping and AdamW in plain PyTorch."""
 
@@ -49,7 +62,9 @@ class TorchBackend:
 
     @property
     def forward(self) -> Any:
-        return self.model
+        if self.t.autocast == "off":
+            return self.model
+        return _autocast(self.model)
 
     def backward(self, loss: Any) -> None:
         (loss / self.t.grad_accum).backward()

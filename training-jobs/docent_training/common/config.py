@@ -44,6 +44,11 @@ class LoraSettings(_Strict):
         default_factory=lambda: list(ALL_PROJECTIONS),
         description="Projections that get adapters (attention and MLP by default).",
     )
+    layers: list[int] | None = Field(
+        None,
+        description="Decoder layers (0-based) that get adapters; default all. Adapting only the "
+        "top layers also skips the backward pass through the ones below (cheaper on CPUs).",
+    )
 
 
 class DataConfig(_Strict):
@@ -53,6 +58,11 @@ class DataConfig(_Strict):
         "auto", description="Record format; auto looks at the first record's keys."
     )
     max_length: int = Field(512, ge=8, description="Most tokens of prompt plus answer.")
+    loss_on: Literal["last", "assistant"] = Field(
+        "last",
+        description="sft: learn the last assistant message only, or every assistant turn of a "
+        "chat record (multi-step agent runs).",
+    )
 
 
 class TrainingConfig(_Strict):
@@ -70,6 +80,11 @@ class TrainingConfig(_Strict):
     log_steps: int = Field(1, ge=1, description="Write metrics every N steps.")
     seed: int = Field(0, description="Data order and LoRA initialisation seed.")
     threads: int | None = Field(None, ge=1, description="Torch CPU threads (default torch's).")
+    autocast: Literal["off", "bf16"] = Field(
+        "off",
+        description="bf16: forward passes in bfloat16 autocast (weights, LoRA and optimizer stay "
+        "float32); about 2x faster on CPUs with AVX512-BF16 or AMX, and on GPUs.",
+    )
 
 
 class DpoSettings(_Strict):

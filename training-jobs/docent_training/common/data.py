@@ -3,7 +3,8 @@
 Loss is taken on the answer only: prompt tokens get label -100. Prompt and answer are split
 by rendering the conversation with and without the answer, so what the model learns to
 continue is exactly what the serving engine sends (the same template, the same generation
-prompt).
+prompt). With ``loss_on="assistant"`` every assistant turn of a chat record is learned (a
+multi-step agent run is one record), each split from its prefix the same way.
 """
 
 from __future__ import annotations
@@ -20,10 +21,15 @@ IGNORE = -100
 
 @dataclass(frozen=True)
 class Example:
-    """One supervised example: the ids, and how many leading ids are prompt."""
+    """One supervised example: the ids, and how many leading ids are prompt.
+
+    ``learn`` (when set) marks each id that gets a loss; otherwise every id after
+    ``prompt_len`` does.
+    """
 
     ids: list[int]
     prompt_len: int
+    learn: tuple[bool, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -114,9 +120,38 @@ def encode(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> E
     return Example(ids=full[:max_length], prompt_len=len(prompt))
 
 
-def load_sft(path: Path, tokenizer: Any, fmt: str, max_length: int) -> list[Example]:
+def encode_turns(tokenizer: Any, messages: list[dict[str, str]], max_length: int) -> Example:
+    """Ids of the whole conversation with a loss on every assistant turn (and its end token)."""
+    full = _strip_trailing_newline(tokenizer, _template(tokenizer, messages, False))
+    learn = [False] * len(full)
+    first = None
+    for i, message in enumerate(messages):
+        if message["role"] != "assistant":
+            continue
+        prompt = _template(tokenizer, messages[:i], generation_prompt=True)
+        upto = _strip_trailing_newline(tokenizer, _template(tokenizer, messages[: i + 1], False))
+        if full[: len(upto)] != upto or upto[: len(prompt)] != prompt:
+            raise InvalidInput("the chat template rewrites earlier turns; use loss_on: last")
+        first = len(prompt) if first is None else first
+        for j in range(len(prompt), len(upto)):
+            learn[j] = True
+    if first is None:
+        raise InvalidInput("a chat record has no assistant message to learn")
+    if first >= max_length:
+        raise InvalidInput(f"a prompt has {first} tokens; max_length is {max_length}")
+    return Example(ids=full[:max_length], prompt_len=first, learn=tuple(learn[:max_length]))
+
+
+def load_sft(
+    path: Path, tokenizer: Any, fmt: str, max_length: int, loss_on: str = "last"
+) -> list[Example]:
+    """Records as examples; ``loss_on="assistant"`` learns every assistant turn of a chat."""
     records = read_records(path)
     fmt = detect_format(records[0]) if fmt == "auto" else fmt
+    if loss_on == "assistant":
+        if fmt != "chat":
+            raise InvalidInput("loss_on: assistant needs chat records (messages)")
+        return [encode_turns(tokenizer, to_messages(r, fmt), max_length) for r in records]
     return [encode(tokenizer, to_messages(r, fmt), max_length) for r in records]
 
 
@@ -142,7 +177,11 @@ def collate(examples: list[Example], pad_id: int) -> dict[str, Any]:
         n = len(e.ids)
         ids[i, :n] = torch.tensor(e.ids)
         mask[i, :n] = 1
-        labels[i, e.prompt_len : n] = torch.tensor(e.ids[e.prompt_len :])
+        if e.learn is None:
+            labels[i, e.prompt_len : n] = torch.tensor(e.ids[e.prompt_len :])
+        else:
+            keep = torch.tensor(e.learn, dtype=torch.bool)
+            labels[i, :n] = torch.where(keep, torch.tensor(e.ids), IGNORE)
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 

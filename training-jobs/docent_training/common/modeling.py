@@ -156,6 +156,7 @@ def load_for_training(config: JobConfig, adapter: Path | None = None) -> Loaded:
                 lora_alpha=lora.alpha,
                 lora_dropout=lora.dropout,
                 target_modules=lora.target_modules,
+                layers_to_transform=lora.layers,
                 task_type="CAUSAL_LM",
             ),
         )

@@ -1,0 +1,1 @@
+"""The agent protocol shared by the gateway, training and evaluation."""

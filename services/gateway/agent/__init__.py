@@ -1,0 +1,1 @@
+"""The ReAct agent: POST /v1/agent, its loop and its tools."""

@@ -1,0 +1,1 @@
+"""Tools the agent may call, one module each, behind :class:`tools.base.Tool`."""
