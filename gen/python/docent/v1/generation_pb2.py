@@ -24,31 +24,31 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ocent/v1/generation.proto\x12\tdocent.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"r\n\x0eSamplingParams\x12\x12\n\nmax_tokens\x18\x01 \x01(\x05\x12\x13\n\x0btemperature\x18\x02 \x01(\x02\x12\r\n\x05top_p\x18\x03 \x01(\x02\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x00\x88\x01\x01\x42\x07\n\x05_seed\"F\n\x10StructuredOutput\x12\x15\n\x0bjson_schema\x18\x01 \x01(\tH\x00\x12\x11\n\x07grammar\x18\x02 \x01(\tH\x00\x42\x08\n\x06\x66ormat\"\xaa\x01\n\x0fGenerateRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.docent.v1.ChatMessage\x12+\n\x08sampling\x18\x02 \x01(\x0b\x32\x19.docent.v1.SamplingParams\x12\x0f\n\x07\x61\x64\x61pter\x18\x03 \x01(\t\x12/\n\nstructured\x18\x04 \x01(\x0b\x32\x1b.docent.v1.StructuredOutput\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"\x84\x01\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttoken_ids\x18\x02 \x03(\x05\x12.\n\rfinish_reason\x18\x03 \x01(\x0e\x32\x17.docent.v1.FinishReason\x12\x1f\n\x05usage\x18\x04 \x01(\x0b\x32\x10.docent.v1.Usage\"L\n\x12\x43ountTokensRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.docent.v1.ChatMessage\x12\x0c\n\x04text\x18\x02 \x01(\t\";\n\x13\x43ountTokensResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x15\n\rmax_model_len\x18\x02 \x01(\x05*x\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x17\n\x13\x46INISH_REASON_ABORT\x10\x03\x32\xa1\x01\n\nGeneration\x12\x45\n\x08Generate\x12\x1a.docent.v1.GenerateRequest\x1a\x1b.docent.v1.GenerateResponse0\x01\x12L\n\x0b\x43ountTokens\x12\x1d.docent.v1.CountTokensRequest\x1a\x1e.docent.v1.CountTokensResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x64ocent/v1/generation.proto\x12\tdocent.v1\",\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\"\xe6\x01\n\x0eSamplingParams\x12\x12\n\nmax_tokens\x18\x01 \x01(\x05\x12\x13\n\x0btemperature\x18\x02 \x01(\x02\x12\r\n\x05top_p\x18\x03 \x01(\x02\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x00\x88\x01\x01\x12\x1f\n\x12repetition_penalty\x18\x06 \x01(\x02H\x01\x88\x01\x01\x12!\n\x14no_repeat_ngram_size\x18\x07 \x01(\x05H\x02\x88\x01\x01\x42\x07\n\x05_seedB\x15\n\x13_repetition_penaltyB\x17\n\x15_no_repeat_ngram_size\"F\n\x10StructuredOutput\x12\x15\n\x0bjson_schema\x18\x01 \x01(\tH\x00\x12\x11\n\x07grammar\x18\x02 \x01(\tH\x00\x42\x08\n\x06\x66ormat\"\xaa\x01\n\x0fGenerateRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.docent.v1.ChatMessage\x12+\n\x08sampling\x18\x02 \x01(\x0b\x32\x19.docent.v1.SamplingParams\x12\x0f\n\x07\x61\x64\x61pter\x18\x03 \x01(\t\x12/\n\nstructured\x18\x04 \x01(\x0b\x32\x1b.docent.v1.StructuredOutput\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"\x84\x01\n\x10GenerateResponse\x12\x0c\n\x04text\x18\x01 \x01(\t\x12\x11\n\ttoken_ids\x18\x02 \x03(\x05\x12.\n\rfinish_reason\x18\x03 \x01(\x0e\x32\x17.docent.v1.FinishReason\x12\x1f\n\x05usage\x18\x04 \x01(\x0b\x32\x10.docent.v1.Usage\"L\n\x12\x43ountTokensRequest\x12(\n\x08messages\x18\x01 \x03(\x0b\x32\x16.docent.v1.ChatMessage\x12\x0c\n\x04text\x18\x02 \x01(\t\";\n\x13\x43ountTokensResponse\x12\r\n\x05\x63ount\x18\x01 \x01(\x05\x12\x15\n\rmax_model_len\x18\x02 \x01(\x05*x\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x17\n\x13\x46INISH_REASON_ABORT\x10\x03\x32\xa1\x01\n\nGeneration\x12\x45\n\x08Generate\x12\x1a.docent.v1.GenerateRequest\x1a\x1b.docent.v1.GenerateResponse0\x01\x12L\n\x0b\x43ountTokens\x12\x1d.docent.v1.CountTokensRequest\x1a\x1e.docent.v1.CountTokensResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'docent.v1.generation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FINISHREASON']._serialized_start=781
-  _globals['_FINISHREASON']._serialized_end=901
+  _globals['_FINISHREASON']._serialized_start=898
+  _globals['_FINISHREASON']._serialized_end=1018
   _globals['_CHATMESSAGE']._serialized_start=41
   _globals['_CHATMESSAGE']._serialized_end=85
-  _globals['_SAMPLINGPARAMS']._serialized_start=87
-  _globals['_SAMPLINGPARAMS']._serialized_end=201
-  _globals['_STRUCTUREDOUTPUT']._serialized_start=203
-  _globals['_STRUCTUREDOUTPUT']._serialized_end=273
-  _globals['_GENERATEREQUEST']._serialized_start=276
-  _globals['_GENERATEREQUEST']._serialized_end=446
-  _globals['_USAGE']._serialized_start=448
-  _globals['_USAGE']._serialized_end=505
-  _globals['_GENERATERESPONSE']._serialized_start=508
-  _globals['_GENERATERESPONSE']._serialized_end=640
-  _globals['_COUNTTOKENSREQUEST']._serialized_start=642
-  _globals['_COUNTTOKENSREQUEST']._serialized_end=718
-  _globals['_COUNTTOKENSRESPONSE']._serialized_start=720
-  _globals['_COUNTTOKENSRESPONSE']._serialized_end=779
-  _globals['_GENERATION']._serialized_start=904
-  _globals['_GENERATION']._serialized_end=1065
+  _globals['_SAMPLINGPARAMS']._serialized_start=88
+  _globals['_SAMPLINGPARAMS']._serialized_end=318
+  _globals['_STRUCTUREDOUTPUT']._serialized_start=320
+  _globals['_STRUCTUREDOUTPUT']._serialized_end=390
+  _globals['_GENERATEREQUEST']._serialized_start=393
+  _globals['_GENERATEREQUEST']._serialized_end=563
+  _globals['_USAGE']._serialized_start=565
+  _globals['_USAGE']._serialized_end=622
+  _globals['_GENERATERESPONSE']._serialized_start=625
+  _globals['_GENERATERESPONSE']._serialized_end=757
+  _globals['_COUNTTOKENSREQUEST']._serialized_start=759
+  _globals['_COUNTTOKENSREQUEST']._serialized_end=835
+  _globals['_COUNTTOKENSRESPONSE']._serialized_start=837
+  _globals['_COUNTTOKENSRESPONSE']._serialized_end=896
+  _globals['_GENERATION']._serialized_start=1021
+  _globals['_GENERATION']._serialized_end=1182
 # @@protoc_insertion_point(module_scope)
