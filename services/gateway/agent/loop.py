@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 
 from opentelemetry import context as otel_context
@@ -59,6 +59,8 @@ from services.gateway.http.errors import domain_error, internal_error
 from services.runtime.clients import GenerationClient, ModerationClient
 from services.runtime.context import get_request_id
 from services.runtime.tracing import tracer
+
+Events = AsyncGenerator[AgentEvent, None]  # what a run streams
 
 _tracer = tracer("services.gateway")
 UNTRUSTED_TOOLS = frozenset({"wikipedia", "search_docs"})  # text others wrote
@@ -171,7 +173,7 @@ class Agent:
                 count_refusal(main_category(flagged))
         return run
 
-    async def events(self, run: AgentRun) -> AsyncIterator[AgentEvent]:
+    async def events(self, run: AgentRun) -> Events:
         """``thought``/``action``/``observation`` per step, then ``answer`` and ``done``."""
         if run.refusal is not None:
             yield AnswerEvent(run.refusal, [])
@@ -181,12 +183,14 @@ class Agent:
             async for event in self._loop(run):
                 yield event
         except Exception as exc:  # the generation service failed mid-run
-            is_domain = isinstance(exc, DocentError)
-            status, body = domain_error(exc) if is_domain else internal_error(exc)
+            if isinstance(exc, DocentError):
+                status, body = domain_error(exc)
+            else:
+                status, body = internal_error(exc)
             metrics.RUNS.labels("error").inc()
             yield AgentErrorEvent(exc, status, body)
 
-    async def _loop(self, run: AgentRun) -> AsyncIterator[AgentEvent]:
+    async def _loop(self, run: AgentRun) -> Events:
         stop: str | None = None
         while True:
             step_no = len(run.steps) + 1
@@ -256,7 +260,7 @@ class Agent:
         """Tell the model to answer now (the next step may only answer); returns the reason."""
         if run.steps and run.steps[-1].observation is not None:
             last = run.steps[-1]
-            if NOTES.get(reason, "") not in last.observation:
+            if last.observation is not None and NOTES.get(reason, "") not in last.observation:
                 last.observation = f"{last.observation}\n{NOTES.get(reason, FINISH_NOW)}"
         return reason
 
@@ -345,14 +349,14 @@ class Agent:
         run.add_time("moderation", time.perf_counter() - begun)
         return flagged
 
-    async def _refuse_output(self, run: AgentRun, flagged: list[str]) -> AsyncIterator[AgentEvent]:
+    async def _refuse_output(self, run: AgentRun, flagged: list[str]) -> Events:
         refusal = output_refusal(flagged)
         run.refusal, run.flagged, run.moderation = refusal, flagged, "output"
         count_refusal(f"output_{main_category(flagged)}")
         yield AnswerEvent(refusal, run.tools_used)
         yield self._done(run, refusal, "refused")
 
-    async def _finish(self, run: AgentRun, answer: str, reason: str) -> AsyncIterator[AgentEvent]:
+    async def _finish(self, run: AgentRun, answer: str, reason: str) -> Events:
         """The answer with its owed citations and the tools it used, then ``done``."""
         text = answer.strip()
         if run.context.sources:

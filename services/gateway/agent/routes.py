@@ -6,8 +6,9 @@ when it ends), and the same input moderation, which runs before the response sta
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,8 +16,8 @@ from fastapi.responses import JSONResponse, Response
 
 from docentlib.errors import NotFound
 from services.gateway.access.auth import AUTH_ERRORS, Caller, ChatCaller
-from services.gateway.agent.events import AgentDoneEvent, AgentErrorEvent, AgentEvent
-from services.gateway.agent.loop import Agent
+from services.gateway.agent.events import AgentDoneEvent, AgentErrorEvent
+from services.gateway.agent.loop import Agent, Events
 from services.gateway.agent.schemas import AgentDone, AgentRequest
 from services.gateway.chat.routes import SSE_HEADERS, EventStreamResponse
 from services.gateway.chat.schemas import ErrorBody
@@ -25,14 +26,16 @@ from services.gateway.http.errors import internal_error
 from services.gateway.http.sse import format_event, with_heartbeats
 
 router = APIRouter(tags=["agent"])
-_ERRORS = {code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorBody} for code in (400, *AUTH_ERRORS, 404, 413, 422, 500, 503)
+}
 
 
 class AgentDisabled(NotFound):
     code = "agent_disabled"
 
 
-async def charged(events: AsyncIterator[AgentEvent], caller: Caller) -> AsyncIterator[AgentEvent]:
+async def charged(events: Events, caller: Caller) -> Events:
     """Pass ``events`` through, charging the run's tokens to the caller's key at ``done``."""
     async with aclosing(events) as source:
         async for event in source:
@@ -42,7 +45,7 @@ async def charged(events: AsyncIterator[AgentEvent], caller: Caller) -> AsyncIte
             yield event
 
 
-async def frames(events: AsyncIterator[AgentEvent]) -> AsyncIterator[bytes]:
+async def frames(events: Events) -> AsyncGenerator[bytes, None]:
     """Frame each event; an unexpected failure still ends the stream with an ``error`` event."""
     async with aclosing(events) as source:
         try:
@@ -53,7 +56,7 @@ async def frames(events: AsyncIterator[AgentEvent]) -> AsyncIterator[bytes]:
             yield format_event("error", body)
 
 
-async def collect(events: AsyncIterator[AgentEvent]) -> AgentDone | AgentErrorEvent:
+async def collect(events: Events) -> AgentDone | AgentErrorEvent:
     async with aclosing(events) as source:
         async for event in source:
             if isinstance(event, AgentDoneEvent):
