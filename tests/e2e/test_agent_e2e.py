@@ -9,6 +9,7 @@ France is found with a tool, then its weather, and the answer states that temper
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.runtime.clients import health_status
 from tests.agent_world import AgentWorld
 from tests.conftest import REPO, free_port
 from tests.e2e.conftest import Stack
@@ -28,12 +30,6 @@ pytestmark = pytest.mark.e2e
 ADAPTER = REPO / "training-jobs" / "adapters" / "agent"
 QUESTIONS = REPO / "tests" / "data" / "agent" / "questions.jsonl"
 QUESTION = "What is the temperature in the capital of France?"
-# The committed adapter had 13 of its 48 planned steps (26 runs) when the CPU time ran out and
-# does not chain the tools yet (docs/agent.md, Results): resume the run, then drop this mark.
-UNDERTRAINED = pytest.mark.xfail(
-    reason="agent adapter stopped at step 13 of 48; it queries wikipedia for 'wikipedia'",
-    strict=False,
-)
 
 
 def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: float = 600) -> None:
@@ -49,6 +45,19 @@ def _wait(url: str, proc: subprocess.Popen, log: Path, seconds: float = 600) -> 
         time.sleep(1)
     proc.kill()
     pytest.fail(f"not ready in {seconds}s:\n{log.read_text()[-4000:]}")
+
+
+def _wait_serving(address: str, proc: subprocess.Popen, log: Path, seconds: float = 600) -> None:
+    """Until the gRPC health service at ``address`` says SERVING (the model is loaded)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"process exited:\n{log.read_text()[-4000:]}")
+        if asyncio.run(health_status(address, timeout=2.0)) == "SERVING":
+            return
+        time.sleep(1)
+    proc.kill()
+    pytest.fail(f"not SERVING in {seconds}s:\n{log.read_text()[-4000:]}")
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +97,9 @@ def agent_gateway(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 )  # fmt: skip
         url = f"http://127.0.0.1:{http_port}"
         try:
+            # The gateway is ready without its dependencies (readiness does not cascade):
+            # wait for the generation process to load the model and the adapter too.
+            _wait_serving(f"127.0.0.1:{grpc_port}", procs[0], logs[0])
             _wait(f"{url}/readyz", procs[1], logs[1])
             yield url
         finally:
@@ -96,7 +108,6 @@ def agent_gateway(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Ite
                 proc.wait(timeout=60)
 
 
-@UNDERTRAINED
 def test_capital_of_france_then_its_weather(agent_gateway: str) -> None:
     """The lab's deliverable: wikipedia finds Paris, weather returns 14.3 °C, the answer says it."""
     reply = httpx.post(
@@ -113,7 +124,6 @@ def test_capital_of_france_then_its_weather(agent_gateway: str) -> None:
     assert done["metadata"]["adapter"] == "agent" and done["metadata"]["constrained"] is True
 
 
-@UNDERTRAINED
 def test_docent_agent_streams_the_steps(agent_gateway: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "docent_cli.main", "agent", QUESTION, "--url", agent_gateway],
