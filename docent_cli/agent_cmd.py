@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from docent_cli.agent_options import Adapter, ApiKey, MaxSteps
+
 
 def _fail(message: str) -> None:
     typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
@@ -18,14 +20,9 @@ def agent(
     url: Annotated[
         str, typer.Option(envvar="DOCENT_URL", help="Gateway URL.")
     ] = "http://127.0.0.1:8080",
-    api_key: Annotated[
-        str | None, typer.Option(envvar="DOCENT_API_KEY", help="API key (chat scope).")
-    ] = None,
-    adapter: Annotated[
-        str | None,
-        typer.Option(help="LoRA adapter to act with (default: the gateway's; '' for the base)."),
-    ] = None,
-    max_steps: Annotated[int | None, typer.Option(min=1, max=20, help="Most tool calls.")] = None,
+    api_key: ApiKey = None,
+    adapter: Adapter = None,
+    max_steps: MaxSteps = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print each event as one JSON line instead.")
     ] = False,

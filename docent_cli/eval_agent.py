@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from docent_cli.agent_options import Adapter, ApiKey, MaxSteps
 from docentlib.errors import DocentError
 
 
@@ -23,14 +24,9 @@ def agent(
     url: Annotated[str, typer.Option(envvar="DOCENT_URL", help="Gateway URL.")] = (
         "http://127.0.0.1:8080"
     ),
-    api_key: Annotated[
-        str | None, typer.Option(envvar="DOCENT_API_KEY", help="API key (chat scope).")
-    ] = None,
-    adapter: Annotated[
-        str | None,
-        typer.Option(help="LoRA adapter to act with (default: the gateway's; '' for the base)."),
-    ] = None,
-    max_steps: Annotated[int | None, typer.Option(min=1, max=20, help="Most tool calls.")] = None,
+    api_key: ApiKey = None,
+    adapter: Adapter = None,
+    max_steps: MaxSteps = None,
     traces: Annotated[
         Path | None, typer.Option(help="JSONL of every run's trace (default beside questions).")
     ] = None,

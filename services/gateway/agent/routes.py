@@ -11,7 +11,6 @@ from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from docentlib.errors import NotFound
@@ -22,7 +21,7 @@ from services.gateway.agent.schemas import AgentDone, AgentRequest
 from services.gateway.chat.routes import SSE_HEADERS, EventStreamResponse
 from services.gateway.chat.schemas import ErrorBody
 from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
-from services.gateway.http.errors import internal_error
+from services.gateway.http.errors import check_length, internal_error
 from services.gateway.http.sse import format_event, with_heartbeats
 
 router = APIRouter(tags=["agent"])
@@ -83,17 +82,7 @@ async def agent(body: AgentRequest, request: Request, caller: ChatCaller) -> Res
     if runner is None:
         raise AgentDisabled("the agent is switched off (DOCENT_GATEWAY_AGENT_ENABLED=false)")
     limit = request.app.state.settings.max_message_chars
-    if len(body.question) > limit:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "string_too_long",
-                    "loc": ("body", "question"),
-                    "msg": f"String should have at most {limit} characters",
-                    "input": None,
-                }
-            ]
-        )
+    check_length(body.question, limit, ("body", "question"))
     try:
         run = await unless_disconnected(request, runner.start(body), "agent_start")
         events = charged(runner.events(run), caller)

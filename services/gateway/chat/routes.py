@@ -11,7 +11,6 @@ from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
@@ -20,7 +19,7 @@ from services.gateway.chat.events import ChatEvent, ErrorEvent
 from services.gateway.chat.pipeline import ChatPipeline
 from services.gateway.chat.schemas import ChatRequest, ChatResponse, ErrorBody
 from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
-from services.gateway.http.errors import internal_error
+from services.gateway.http.errors import check_length, internal_error
 from services.gateway.http.sse import format_event, with_heartbeats
 
 router = APIRouter()
@@ -72,17 +71,7 @@ async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Respo
     """Answer ``body.message`` from the indexed documents, with numbered sources."""
     pipeline: ChatPipeline = request.app.state.pipeline
     limit = pipeline.settings.max_message_chars
-    if len(body.message) > limit:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "string_too_long",
-                    "loc": ("body", "message"),
-                    "msg": f"String should have at most {limit} characters",
-                    "input": None,
-                }
-            ]
-        )
+    check_length(body.message, limit, ("body", "message"))
     try:
         prepared = await unless_disconnected(
             request, pipeline.prepare(body, owner=caller.owner), "prepare"

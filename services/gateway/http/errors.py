@@ -127,3 +127,19 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(HTTPException, _on_http)
     app.add_exception_handler(DocentError, _on_domain)
+
+
+def check_length(text: str, limit: int, loc: tuple[str | int, ...]) -> None:
+    """A 422 like pydantic's own when ``text`` is over ``limit`` characters (a setting, so it
+    cannot live in the request schema)."""
+    if len(text) > limit:
+        raise RequestValidationError(
+            [
+                {
+                    "type": "string_too_long",
+                    "loc": loc,
+                    "msg": f"String should have at most {limit} characters",
+                    "input": None,
+                }
+            ]
+        )

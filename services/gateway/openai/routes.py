@@ -23,6 +23,7 @@ from services.gateway.chat.prompt import Message
 from services.gateway.chat.routes import SSE_HEADERS, EventStreamResponse
 from services.gateway.chat.schemas import ChatRequest
 from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
+from services.gateway.http.errors import check_length
 from services.gateway.http.openapi import error_responses
 from services.gateway.http.sse import with_heartbeats
 from services.gateway.openai.format import Completion, completion_body, completion_frames
@@ -72,17 +73,7 @@ def to_native(body: ChatCompletionRequest, max_chars: int) -> tuple[ChatRequest,
     """The native request (question = last message) and the earlier turns as history."""
     last = len(body.messages) - 1
     question = body.messages[last].text().strip()
-    if len(question) > max_chars:
-        raise RequestValidationError(
-            [
-                {
-                    "type": "string_too_long",
-                    "loc": ("body", "messages", last, "content"),
-                    "msg": f"String should have at most {max_chars} characters",
-                    "input": None,
-                }
-            ]
-        )
+    check_length(question, max_chars, ("body", "messages", last, "content"))
     history: list[Message] = [
         (m.role, m.text()) for m in body.messages[:last] if m.role in ("user", "assistant")
     ]
