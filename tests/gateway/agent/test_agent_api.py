@@ -332,6 +332,26 @@ async def test_keys_and_scopes_as_chat(app_for, script):
     assert "x-ratelimit-remaining-requests" in {k.lower() for k in right.headers}
 
 
+async def test_rate_limits_as_chat(app_for, script):
+    """A key's requests-per-minute limit counts agent runs like chat requests: 429 with a JSON
+    body and Retry-After once it is spent."""
+    async with serving(app_for({"auth": "required"})) as client:
+        keys = client._transport.app.state.auth.keys  # type: ignore[attr-defined]
+        _, token = keys.create("slow", ["chat"], rpm=2)
+        headers = {"Authorization": f"Bearer {token}"}
+        replies = []
+        for _ in range(3):
+            script.replies = [answer("Hello.")]
+            replies.append(
+                await client.post(
+                    "/v1/agent", json={"question": QUESTION, "stream": False}, headers=headers
+                )
+            )
+    assert [r.status_code for r in replies] == [200, 200, 429]
+    assert replies[2].json()["error"]["code"] == "rate_limited"
+    assert int(replies[2].headers["retry-after"]) >= 1
+
+
 async def test_metrics_and_a_span_per_tool_call(app_for, script, spans):  # noqa: F811
     script.replies = [
         act("Weather.", "weather", location="Lima"),
