@@ -124,15 +124,28 @@ def shares(before: list[float], after: list[float]) -> list[float]:
     return [s / sum(served) for s in served]
 
 
-def counts(services: dict[str, tuple[ReplicaSet, str]]) -> dict[str, list[float]]:
-    return {name: rs.counts(method) for name, (rs, method) in services.items()}
+def counts(services: dict[str, tuple[ReplicaSet, tuple[str, ...]]]) -> dict[str, list[float]]:
+    """RPCs each replica of each service served, all the watched methods together."""
+    return {
+        name: [sum(r.rpc_count(m) for m in methods) for r in rs]
+        for name, (rs, methods) in services.items()
+    }
 
 
 @pytest.fixture
 def double() -> Iterator[OpenSearchDouble]:
     server = OpenSearchDouble().start()
     yield server
-    rejected = [(r.method, r.path, r.error, r.body[:300]) for r in server.rejected]
+    # Two replicas start at once and both create the indexes: the one that loses the race
+    # gets OpenSearch's "already exists" and goes on (as it should); nothing else may be refused.
+    lost_race = [
+        r for r in server.rejected
+        if r.op == "indices.create" and r.error == "resource_already_exists_exception"
+    ]  # fmt: skip
+    assert len(lost_race) <= 2, lost_race  # at most once per index
+    rejected = [
+        (r.method, r.path, r.error, r.body[:300]) for r in server.rejected if r not in lost_race
+    ]
     server.stop()
     assert rejected == [], f"the double refused requests: {rejected}"
 
@@ -178,12 +191,14 @@ async def test_uploads_spread_over_replicas_and_survive_kills(
             httpx.AsyncClient(base_url=f"http://{g.address}", timeout=30.0) for g in gateways
         ]
         client = Uploader(clients)
+        # Round-robin spreads *calls*, whatever their method: an ingestion job makes exactly
+        # two retrieval calls (ListDocuments, then Upsert), so with strictly alternating picks
+        # every Upsert can land on one replica and every listing on the other. The share that
+        # round-robin promises is over all of a service's calls.
         watched = {
-            "ingestion Upload": (ingestion, "Upload"),
-            "ingestion GetJob": (ingestion, "GetJob"),
-            "embedding Embed": (embedding, "Embed"),
-            "retrieval Upsert": (retrieval, "Upsert"),
-            "retrieval ListDocuments": (retrieval, "ListDocuments"),
+            "ingestion": (ingestion, ("Upload", "GetJob")),
+            "embedding": (embedding, ("Embed",)),
+            "retrieval": (retrieval, ("Upsert", "ListDocuments")),
         }
 
         # Warm-up: every channel connected to both replicas of what it names.
