@@ -43,8 +43,6 @@ from services.runtime.clients import EmbeddingClient
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s+|\n")
 _CITED = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _NORMAL = re.compile(r"[^a-z0-9]+")
-# A list marker at the end of held formatting ("2. ", "- ", "* "): it belongs to the next item.
-_TRAILING_MARKER = re.compile(r"(?:^|(?<=\s))(?:\d{1,3}[.)]|[-*•+])\s*$")
 LOOP_NGRAM, LOOP_REPEATS = 5, 3  # the same 5 words a third time: a loop
 FALLBACK_SENTENCES = 3
 
@@ -188,30 +186,9 @@ async def grounded(
     mode: GroundingMode,
     report: GroundingReport,
 ) -> AsyncGenerator[DeltaEvent | ErrorEvent, None]:
-    """``source``'s text, released unit by unit as the guard allows (see the module docstring).
-
-    Formatting (list numbers, headings, blank lines) goes out only in front of the next sentence
-    that is released: a list marker whose item was dropped goes with it, and formatting with no
-    sentence after it is never shown ("1. 2." before a fallback answer).
-    """
-    watch, buffer, released, held = RepetitionWatch(), "", False, ""
+    """``source``'s text, released unit by unit as the guard allows (see the module docstring)."""
+    watch, buffer, released = RepetitionWatch(), "", False
     fence = CodeFence()
-
-    async def release(unit: str) -> str:
-        """What of ``unit`` goes out now, with the formatting held before it."""
-        nonlocal held, released
-        if not split_sentences(unit):  # formatting only: wait for a sentence
-            if released and _CITED.search(unit) and not strip_citations(unit).strip():
-                return unit  # a marker on its own line cites what came before it
-            held += unit
-            return ""
-        text = await _screen(unit, support, mode, report, watch)
-        if not text:  # dropped (or a loop): so is the list marker that introduced it
-            held = _TRAILING_MARKER.sub("", held)
-            return ""
-        text, held, released = held + text, "", True
-        return text
-
     try:
         async for event in source:
             if isinstance(event, ErrorEvent):
@@ -219,17 +196,19 @@ async def grounded(
                 return
             units, buffer = complete_units(buffer + event.text)
             for unit in fence.whole_blocks(units):
-                text = await release(unit)
+                text = await _screen(unit, support, mode, report, watch)
                 if report.stopped:
                     break
                 if text:
+                    released = released or bool(text.strip())
                     yield DeltaEvent(text)
             if report.stopped:
                 break
         rest = fence.rest() + buffer
         if rest and not report.stopped:
-            text = await release(rest)
+            text = await _screen(rest, support, mode, report, watch)
             if text and not report.stopped:
+                released = released or bool(text.strip())
                 yield DeltaEvent(text)
     finally:
         with contextlib.suppress(Exception):
