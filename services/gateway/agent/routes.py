@@ -6,7 +6,6 @@ when it ends), and the same input moderation, which runs before the response sta
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from typing import Any
 
@@ -21,8 +20,8 @@ from services.gateway.agent.schemas import AgentDone, AgentRequest
 from services.gateway.chat.routes import SSE_HEADERS, EventStreamResponse
 from services.gateway.chat.schemas import ErrorBody
 from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
-from services.gateway.http.errors import check_length, internal_error
-from services.gateway.http.sse import format_event, with_heartbeats
+from services.gateway.http.errors import check_length
+from services.gateway.http.sse import event_frames, with_heartbeats
 
 router = APIRouter(tags=["agent"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -42,17 +41,6 @@ async def charged(events: Events, caller: Caller) -> Events:
                 usage = event.done.usage
                 await caller.charge(usage.prompt_tokens + usage.completion_tokens)
             yield event
-
-
-async def frames(events: Events) -> AsyncGenerator[bytes, None]:
-    """Frame each event; an unexpected failure still ends the stream with an ``error`` event."""
-    async with aclosing(events) as source:
-        try:
-            async for event in source:
-                yield format_event(event.name, event.data())
-        except Exception as exc:
-            _, body = internal_error(exc)
-            yield format_event("error", body)
 
 
 async def collect(events: Events) -> AgentDone | AgentErrorEvent:
@@ -95,4 +83,5 @@ async def agent(body: AgentRequest, request: Request, caller: ChatCaller) -> Res
             return JSONResponse(result.body, status_code=result.status)
         return JSONResponse(result.model_dump(mode="json"))
     heartbeat = request.app.state.settings.heartbeat_s
-    return EventStreamResponse(with_heartbeats(frames(events), heartbeat), headers=SSE_HEADERS)
+    frames = with_heartbeats(event_frames(events), heartbeat)
+    return EventStreamResponse(frames, headers=SSE_HEADERS)

@@ -6,8 +6,6 @@ errors; once streaming, a failure is an ``error`` event that ends the stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from contextlib import aclosing
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,12 +13,12 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from services.gateway.access.auth import AUTH_ERRORS, ChatCaller, metered
-from services.gateway.chat.events import ChatEvent, ErrorEvent
+from services.gateway.chat.events import ErrorEvent
 from services.gateway.chat.pipeline import ChatPipeline
 from services.gateway.chat.schemas import ChatRequest, ChatResponse, ErrorBody
 from services.gateway.http.disconnect import CLIENT_CLOSED, ClientDisconnected, unless_disconnected
-from services.gateway.http.errors import check_length, internal_error
-from services.gateway.http.sse import format_event, with_heartbeats
+from services.gateway.http.errors import check_length
+from services.gateway.http.sse import event_frames, with_heartbeats
 
 router = APIRouter()
 
@@ -46,17 +44,6 @@ class EventStreamResponse(StreamingResponse):
             aclose = getattr(self.body_iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
-
-
-async def sse_frames(events: AsyncGenerator[ChatEvent, None]) -> AsyncGenerator[bytes, None]:
-    """Frame each event; an unexpected failure still ends the stream with an ``error`` event."""
-    async with aclosing(events) as source:
-        try:
-            async for event in source:
-                yield format_event(event.name, event.data())
-        except Exception as exc:
-            _, body = internal_error(exc)
-            yield format_event("error", body)
 
 
 @router.post(
@@ -86,5 +73,5 @@ async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Respo
         await caller.charge(result.usage.prompt_tokens + result.usage.completion_tokens)
         return JSONResponse(result.model_dump(mode="json"))
     events = metered(pipeline.events(prepared), caller)
-    frames = with_heartbeats(sse_frames(events), pipeline.settings.heartbeat_s)
+    frames = with_heartbeats(event_frames(events), pipeline.settings.heartbeat_s)
     return EventStreamResponse(frames, headers=SSE_HEADERS)

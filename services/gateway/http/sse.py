@@ -66,3 +66,17 @@ async def with_heartbeats(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await pending
         await frames.aclose()
+
+
+async def event_frames(events: AsyncGenerator[Any, None]) -> AsyncGenerator[bytes, None]:
+    """Frame each chat or agent event (``.name``, ``.data()``); an unexpected failure still ends
+    the stream with an ``error`` event."""
+    from services.gateway.http.errors import internal_error  # errors imports the schemas
+
+    async with contextlib.aclosing(events) as source:
+        try:
+            async for event in source:
+                yield format_event(event.name, event.data())
+        except Exception as exc:
+            _, body = internal_error(exc)
+            yield format_event("error", body)
