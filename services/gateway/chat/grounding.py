@@ -43,8 +43,11 @@ from services.runtime.clients import EmbeddingClient
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*(?:\s*\[\d+(?:\s*,\s*\d+)*\])*\s+|\n")
 _CITED = re.compile(r"\[\d+(?:\s*,\s*\d+)*\]")
 _NORMAL = re.compile(r"[^a-z0-9]+")
+# A list marker at the end of held formatting ("2. ", "- ", "* "): it belongs to the next item.
+_TRAILING_MARKER = re.compile(r"(?:^|(?<=\s))(?:\d{1,3}[.)]|[-*•+])\s*$")
 LOOP_NGRAM, LOOP_REPEATS = 5, 3  # the same 5 words a third time: a loop
 FALLBACK_SENTENCES = 3
+MAX_BLOCK_LINES = 40  # an open code block is judged after this many lines, closed or not
 
 
 class GroundingMode(StrEnum):
@@ -143,25 +146,30 @@ class RepetitionWatch:
 class CodeFence:
     """Holds the lines of a fenced code block until it closes: the block is judged as one unit
     (as :func:`split_sentences` reads it), so a ``# comment`` inside it is not taken for a
-    heading and let through unjudged."""
+    heading and let through unjudged. A block still open after ``max_lines`` lines (a small
+    model that never closes its fence) is judged as it stands and the rest read as prose, so
+    the stream is not held until the end of generation."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_lines: int = MAX_BLOCK_LINES) -> None:
         self.lines: list[str] | None = None
+        self.max_lines = max_lines
+        self.spilled = False  # a block was cut at max_lines: its closing fence is still to come
 
     def whole_blocks(self, units: Sequence[str]) -> list[str]:
         out: list[str] = []
         for unit in units:
             is_fence = unit.lstrip().startswith("```")
             if self.lines is None:
-                if is_fence:
+                if is_fence and not self.spilled:
                     self.lines = [unit]
-                else:
+                else:  # prose, or the closing fence of a block already let out
                     out.append(unit)
+                    self.spilled = self.spilled and not is_fence
             else:
                 self.lines.append(unit)
-                if is_fence:
+                if is_fence or len(self.lines) >= self.max_lines:
                     out.append("".join(self.lines))
-                    self.lines = None
+                    self.lines, self.spilled = None, not is_fence
         return out
 
     def rest(self) -> str:
@@ -186,9 +194,30 @@ async def grounded(
     mode: GroundingMode,
     report: GroundingReport,
 ) -> AsyncGenerator[DeltaEvent | ErrorEvent, None]:
-    """``source``'s text, released unit by unit as the guard allows (see the module docstring)."""
-    watch, buffer, released = RepetitionWatch(), "", False
+    """``source``'s text, released unit by unit as the guard allows (see the module docstring).
+
+    Formatting (list numbers, headings, blank lines) goes out only in front of the next sentence
+    that is released: a list marker whose item was dropped goes with it, and formatting with no
+    sentence after it is never shown ("1. 2." before a fallback answer).
+    """
+    watch, buffer, released, held = RepetitionWatch(), "", False, ""
     fence = CodeFence()
+
+    async def release(unit: str) -> str:
+        """What of ``unit`` goes out now, with the formatting held before it."""
+        nonlocal held, released
+        if not split_sentences(unit):  # formatting only: wait for a sentence
+            if released and _CITED.search(unit) and not strip_citations(unit).strip():
+                return unit  # a marker on its own line cites what came before it
+            held += unit
+            return ""
+        text = await _screen(unit, support, mode, report, watch)
+        if not text:  # dropped (or a loop): so is the list marker that introduced it
+            held = _TRAILING_MARKER.sub("", held)
+            return ""
+        text, held, released = held + text, "", True
+        return text
+
     try:
         async for event in source:
             if isinstance(event, ErrorEvent):
@@ -196,19 +225,17 @@ async def grounded(
                 return
             units, buffer = complete_units(buffer + event.text)
             for unit in fence.whole_blocks(units):
-                text = await _screen(unit, support, mode, report, watch)
+                text = await release(unit)
                 if report.stopped:
                     break
                 if text:
-                    released = released or bool(text.strip())
                     yield DeltaEvent(text)
             if report.stopped:
                 break
         rest = fence.rest() + buffer
         if rest and not report.stopped:
-            text = await _screen(rest, support, mode, report, watch)
+            text = await release(rest)
             if text and not report.stopped:
-                released = released or bool(text.strip())
                 yield DeltaEvent(text)
     finally:
         with contextlib.suppress(Exception):

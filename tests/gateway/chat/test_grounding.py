@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.app import create_app
-from services.gateway.chat.grounding import RepetitionWatch, complete_units
+from services.gateway.chat.grounding import CodeFence, RepetitionWatch, complete_units
 from tests.gateway.conftest import serving
 from tests.gateway.fakes import Script
 
@@ -37,6 +37,17 @@ def test_repetition_and_loops_are_spotted():
     loop = RepetitionWatch()
     words = "pods run on nodes and " * 4
     assert loop.check(words) == "loop"
+
+
+def test_a_code_block_never_closed_is_not_held_to_the_end():
+    fence = CodeFence(max_lines=3)
+    assert fence.whole_blocks(["```bash\n", "kubectl get pods\n"]) == []
+    assert fence.whole_blocks(["kubectl get nodes\n", "Then check. "]) == [
+        "```bash\nkubectl get pods\nkubectl get nodes\n",
+        "Then check. ",
+    ]
+    assert fence.whole_blocks(["```\n", "Prose again. "]) == ["```\n", "Prose again. "]
+    assert fence.rest() == ""
 
 
 def _script(script: Script, answer: list[str]) -> Script:
@@ -109,3 +120,17 @@ async def test_off_streams_as_generated(fake_stack, script, mode):
     assert (
         body["answer"].startswith(UNSUPPORTED.strip()) and body["metadata"]["groundedness"] is None
     )
+
+
+async def test_list_markers_go_with_their_items(fake_stack, script):
+    """A list marker is released with the item after it: a dropped item takes its number
+    along, and numbers with no released item after them never show (as in "1. 2." before
+    a fallback, seen with the real model)."""
+    _script(script, ["1. ", SUPPORTED.strip() + "\n", "2. ", UNSUPPORTED.strip() + "\n", "3. "])
+    body = await _chat(fake_stack)
+    assert body["answer"].startswith("1. Run kubectl rollout undo")
+    assert "2." not in body["answer"] and "3." not in body["answer"]
+    _script(script, ["\n1. 2. \n\n", UNSUPPORTED])
+    body = await _chat(fake_stack)
+    assert body["metadata"]["groundedness"]["fallback"]
+    assert body["answer"].startswith("From the sources: "), body["answer"]
