@@ -72,3 +72,24 @@ def test_no_page_is_relevant_to_more_than_three_queries() -> None:
     _, rows = _qrels()
     counts = Counter(r[1] for r in rows)
     assert max(counts.values()) <= 3, counts.most_common(3)
+
+
+def _references() -> list[dict]:
+    lines = (SET_DIR / "references.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_references_cover_every_query_in_order_with_valid_must_contain_terms() -> None:
+    """references.jsonl: one reference answer per query, same order, and each must_contain
+    term (1 to 3 of them) appears, case-insensitively, in its own reference."""
+    query_ids = [q["_id"] for q in _queries()]
+    refs = _references()
+    assert [r["_id"] for r in refs] == query_ids, "references.jsonl ids differ from queries.jsonl"
+    for ref in refs:
+        text = ref["reference"]
+        assert isinstance(text, str) and text.strip(), ref["_id"]
+        terms = ref["must_contain"]
+        assert isinstance(terms, list) and 1 <= len(terms) <= 3, ref["_id"]
+        for term in terms:
+            assert isinstance(term, str) and term.strip(), (ref["_id"], term)
+            assert term.lower() in text.lower(), (ref["_id"], term)
