@@ -98,6 +98,12 @@ def grid(paths: list[Path]) -> None:
     ):
         row = {n: score(c, weight, True, low=low, high=low + high) for n, c in caches.items()}
         results.append((f"adaptive w={weight} low={low} high={low + high}", row))
+    for (low, high), (a_low, a_span) in itertools.product(
+        ((1.0, 3.0), (0.5, 3.0), (1.0, 4.0)), ((-0.2, 0.4), (0.0, 0.3), (0.0, 0.6), (0.2, 0.4))
+    ):
+        params = {"low": low, "high": high, "agree_low": a_low, "agree_high": a_low + a_span}
+        row = {n: score(c, 1.0, True, **params) for n, c in caches.items()}
+        results.append((f"adaptive+agree {params}", row))
     for label, row in results:
         gains = {n: round(row[n] - base[n], 4) for n in row}
         print(f"{label:<40} min gain {min(gains.values()):+.4f}  {gains}")
