@@ -17,6 +17,13 @@ class IngestSettings(ServiceSettings):
     embedding_address: str = Field("127.0.0.1:50051", description="Embedding service address.")
     retrieval_address: str = Field("127.0.0.1:50052", description="Retrieval service address.")
     timeout_s: float = Field(120.0, gt=0, description="Deadline of one Embed or Upsert call.")
+    max_connection_age_grace_s: float = Field(
+        4 * 3600.0,
+        ge=0,
+        description="RPCs in flight on a connection closed for age may finish within this. "
+        "IngestPath holds one RPC for a whole folder (the 1,672 Kubernetes pages take minutes), "
+        "so ingestion allows hours where the other services allow 150 s.",
+    )
     batch_chunks: int = Field(
         128, ge=1, description="Chunks embedded per Embed call (whole documents per batch)."
     )
