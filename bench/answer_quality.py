@@ -106,7 +106,8 @@ async def ask(client: httpx.AsyncClient, question: str, overrides: dict) -> tupl
         "/v1/chat",
         json={"message": question, "stream": False, "full_sources": True, **overrides},
     )
-    reply.raise_for_status()
+    if reply.status_code != 200:
+        return {"error": f"HTTP {reply.status_code}: {reply.text[:200]}"}, 0.0
     return reply.json(), time.perf_counter() - start
 
 
@@ -122,47 +123,58 @@ async def run(args: argparse.Namespace) -> dict:
         if v is not None
     }
     embedding = EmbeddingClient(Endpoint("embedding", args.embedding, 120.0))
-    rows = []
-    async with httpx.AsyncClient(base_url=args.gateway, timeout=600) as client:
-        for q in tqdm(questions, desc=args.label, unit="q"):
+    slots = asyncio.Semaphore(args.concurrency)
+    progress = tqdm(total=len(questions), desc=args.label, unit="q")
+
+    async def one(client: httpx.AsyncClient, q: dict) -> dict:
+        async with slots:
             body, seconds = await ask(client, q["text"], overrides)
-            answer, meta = body["answer"], body["metadata"]
-            sentences = [s for s in split_sentences(answer.removeprefix(FALLBACK_PREFIX)) if s]
-            passages = [s["text"] for s in body["sources"]]
-            bad, which = await unsupported_share(embedding, sentences, passages)
-            terms = [t.lower() for t in q.get("must_contain", [])]
-            rows.append(
-                {
-                    "_id": q["_id"],
-                    "question": q["text"],
-                    "answer": answer,
-                    "seconds": round(seconds, 2),
-                    "refused": bool(meta.get("refused")),
-                    "fallback": bool((meta.get("groundedness") or {}).get("fallback")),
-                    "sentences": len(sentences),
-                    "unsupported": bad,
-                    "unsupported_sentences": which,
-                    "repeated": repeated(sentences),
-                    "must_contain": (
-                        sum(t.lower() in answer.lower() for t in terms) / len(terms)
-                        if terms
-                        else None
-                    ),
-                    "f1": round(token_f1(answer, q["reference"]), 4) if "reference" in q else None,
-                    "cited": bool(body.get("citations")),
-                }
-            )
+            row = {"_id": q["_id"], **body} if "error" in body else None
+            row = row or await judged(embedding, q, body, seconds)
+        progress.update()
+        return row
+
+    async with httpx.AsyncClient(base_url=args.gateway, timeout=600) as client:
+        rows = await asyncio.gather(*(one(client, q) for q in questions))
+    progress.close()
     return {"label": args.label, "overrides": overrides, "summary": summarise(rows), "rows": rows}
 
 
+async def judged(embedding: EmbeddingClient, q: dict, body: dict, seconds: float) -> dict:
+    """One answer with its judgement."""
+    answer, meta = body["answer"], body["metadata"]
+    sentences = [s for s in split_sentences(answer.removeprefix(FALLBACK_PREFIX)) if s]
+    passages = [s["text"] for s in body["sources"]]
+    bad, which = await unsupported_share(embedding, sentences, passages)
+    terms = [t.lower() for t in q.get("must_contain", [])]
+    return {
+        "_id": q["_id"],
+        "question": q["text"],
+        "answer": answer,
+        "seconds": round(seconds, 2),
+        "refused": bool(meta.get("refused")),
+        "fallback": bool((meta.get("groundedness") or {}).get("fallback")),
+        "sentences": len(sentences),
+        "unsupported": bad,
+        "unsupported_sentences": which,
+        "repeated": repeated(sentences),
+        "must_contain": sum(t in answer.lower() for t in terms) / len(terms) if terms else None,
+        "f1": round(token_f1(answer, q["reference"]), 4) if "reference" in q else None,
+        "cited": bool(body.get("citations")),
+    }
+
+
 def summarise(rows: list[dict]) -> dict:
+    errors = [r for r in rows if "error" in r]
+    rows = [r for r in rows if "error" not in r]
     answered = [r for r in rows if not r["refused"]]
     sentences = sum(r["sentences"] for r in answered)
     f1 = [r["f1"] for r in answered if r["f1"] is not None]
     must = [r["must_contain"] for r in answered if r["must_contain"] is not None]
     seconds = sorted(r["seconds"] for r in rows)
     return {
-        "questions": len(rows),
+        "questions": len(rows) + len(errors),
+        "errors": len(errors),
         "refused": len(rows) - len(answered),
         "repeated_share": round(sum(r["repeated"] for r in answered) / max(len(answered), 1), 4),
         "sentences": sentences,
@@ -183,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", required=True)
     parser.add_argument("--out", type=Path, default=Path("bench/out/answer_quality"))
     parser.add_argument("--limit", type=int, default=0, help="first N questions only")
+    parser.add_argument("--concurrency", type=int, default=1, help="questions in flight")
     parser.add_argument("--repetition-penalty", type=float)
     parser.add_argument("--no-repeat-ngram-size", type=int)
     parser.add_argument("--max-tokens", type=int)
