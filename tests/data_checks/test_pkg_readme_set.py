@@ -8,27 +8,13 @@ building them is cheap (no network, no model).
 
 from __future__ import annotations
 
-import csv
 import importlib.metadata
-import json
-from collections import Counter
 from pathlib import Path
 
 from bench.corpora.build import PKG_README_CHARS, PKG_README_DISTS, pkg_readme_pages
+from tests.data_checks.query_set import QuerySet
 
-SET_DIR = Path(__file__).resolve().parents[1] / "data" / "pkg-readme"
-HEADER = ["query-id", "corpus-id", "score"]
-
-
-def _queries() -> list[dict[str, str]]:
-    lines = (SET_DIR / "queries.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
-
-
-def _qrels() -> tuple[list[str], list[list[str]]]:
-    with (SET_DIR / "qrels.tsv").open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.reader(fh, delimiter="\t"))
-    return rows[0], rows[1:]
+SET = QuerySet(Path(__file__).resolve().parents[1] / "data" / "pkg-readme")
 
 
 def _installed(name: str) -> bool:
@@ -39,39 +25,14 @@ def _installed(name: str) -> bool:
     return True
 
 
-def test_at_least_60_queries_with_unique_ids_and_text() -> None:
-    queries = _queries()
-    assert len(queries) >= 60
-    ids = [q["_id"] for q in queries]
-    assert len(ids) == len(set(ids))
-    assert all(i.startswith("pkg-") for i in ids)
-    assert all(isinstance(q["text"], str) and q["text"].strip() for q in queries)
-    assert len({q["text"].strip().lower() for q in queries}) == len(queries)
-
-
-def test_qrels_header_and_well_formed_lines() -> None:
-    header, rows = _qrels()
-    assert header == HEADER
-    assert rows
-    for row in rows:
-        assert len(row) == 3, row
-        assert int(row[2]) >= 1, row
-    pairs = [(r[0], r[1]) for r in rows]
-    assert len(pairs) == len(set(pairs)), "duplicate (query, doc) pair"
-
-
-def test_every_qrel_refers_to_a_known_query_and_every_query_is_judged() -> None:
-    ids = {q["_id"] for q in _queries()}
-    _, rows = _qrels()
-    judged = {r[0] for r in rows}
-    assert judged <= ids, f"qrels for unknown queries: {sorted(judged - ids)}"
-    assert ids <= judged, f"queries without a relevant doc: {sorted(ids - judged)}"
+def test_queries_and_qrels_are_well_formed() -> None:
+    SET.check_queries(60, prefix="pkg-")
+    SET.check_qrels()
 
 
 def test_every_relevant_doc_is_a_page_the_builder_knows() -> None:
-    _, rows = _qrels()
     pages = {f"{name}.md" for name in PKG_README_DISTS}
-    unknown = sorted({r[1] for r in rows} - pages)
+    unknown = sorted(set(SET.judged_docs()) - pages)
     assert not unknown, f"qrels point at pages not in PKG_README_DISTS: {unknown}"
 
 
@@ -82,18 +43,14 @@ def test_builder_list_is_sorted_lowercase_and_unique() -> None:
 
 
 def test_no_page_is_relevant_to_more_than_two_queries() -> None:
-    """The set is meant to cover many pages, not to repeat a few."""
-    _, rows = _qrels()
-    counts = Counter(r[1] for r in rows)
-    assert max(counts.values()) <= 2, counts.most_common(3)
+    SET.check_spread(2)
 
 
 def test_built_pages_hold_every_judged_page(tmp_path: Path) -> None:
     """Build the corpus from this environment: each judged page is written, titled, capped."""
     written = pkg_readme_pages(tmp_path)
     assert written == sum(_installed(name) for name in PKG_README_DISTS)
-    _, rows = _qrels()
-    judged = sorted({r[1] for r in rows})
+    judged = SET.judged_docs()
     not_installed = [d for d in judged if not _installed(d.removesuffix(".md"))]
     assert not not_installed, f"judged packages not installed in this environment: {not_installed}"
     for doc in judged:
