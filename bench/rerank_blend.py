@@ -21,9 +21,32 @@ import sys
 from pathlib import Path
 
 from docentlib.metrics import documents_from_chunks, summarise
-from docentlib.ranking import blend_rerank, rerank_confidence
+from docentlib.ranking import blend_rerank, effective_weight, ramp, rerank_confidence
 
 TOP_N = 30
+
+
+def rank_agreement(scores: list[float]) -> float:
+    """Spearman correlation of the cross-encoder's order with the prior order (``scores[i]``
+    belongs to the prior's ``i``-th candidate): 1 when it keeps the order, about 0 when its
+    order is unrelated to retrieval's, -1 when it reverses it.
+
+    A factor tried for the blend (trust the reranker less when it disagrees with retrieval);
+    it never helped on the calibration corpora, so only this grid uses it."""
+    n = len(scores)
+    if n < 3:
+        return 1.0
+    by_score = sorted(range(n), key=lambda i: (-scores[i], i))
+    d2 = sum((rank - i) ** 2 for rank, i in enumerate(by_score))
+    return 1.0 - 6.0 * d2 / (n * (n * n - 1))
+
+
+def agreeing_weight(
+    scores: list[float], weight: float, low: float, high: float, agree_low: float, agree_high: float
+) -> float:
+    """The production confidence weight, damped further by :func:`rank_agreement`."""
+    damping = ramp(rank_agreement(scores), agree_low, agree_high)
+    return effective_weight(scores, weight, low, high) * damping
 
 
 def dump(corpus: Path, queries: Path, qrels: Path, out: Path, top_n: int = TOP_N) -> None:
@@ -66,12 +89,17 @@ def dump(corpus: Path, queries: Path, qrels: Path, out: Path, top_n: int = TOP_N
 
 
 def score(cache: dict, weight: float, adaptive: bool, **params: float) -> float:
-    """nDCG@10 of the blend over a dumped cache."""
+    """nDCG@10 of the blend over a dumped cache (``agree_low``/``agree_high`` in ``params``
+    add the agreement damping)."""
     runs = {}
     for row in cache["rows"]:
         keys, scores = row["keys"], row["scores"]
         head = len(scores)
-        order = blend_rerank(list(range(head)), scores, weight, adaptive=adaptive, **params)
+        if "agree_low" in params:
+            w = agreeing_weight(scores, weight, **params)
+            order = blend_rerank(list(range(head)), scores, w, adaptive=False)
+        else:
+            order = blend_rerank(list(range(head)), scores, weight, adaptive=adaptive, **params)
         runs[row["qid"]] = documents_from_chunks([keys[i] for i in order] + keys[head:])
     qrels = {q: cache["qrels"][q] for q in runs}
     return summarise(runs, qrels)["ndcg@10"]

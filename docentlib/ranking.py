@@ -23,8 +23,6 @@ from collections.abc import Sequence
 
 BLEND_K = 20  # rank-fusion constant for short candidate lists (tens, not thousands)
 LOW, HIGH = 1.0, 3.0  # confidence (z-score of the best score) at which trust starts / is full
-AGREE_LOW: float | None = None  # rank agreement with the prior at which trust starts (None: off)
-AGREE_HIGH: float | None = None
 
 
 def rerank_confidence(scores: Sequence[float]) -> float:
@@ -37,19 +35,7 @@ def rerank_confidence(scores: Sequence[float]) -> float:
     return (max(scores) - statistics.fmean(scores)) / spread
 
 
-def rank_agreement(scores: Sequence[float]) -> float:
-    """Spearman correlation of the cross-encoder's order with the prior order (``scores[i]``
-    belongs to the prior's ``i``-th candidate): 1 when it keeps the order, about 0 when its
-    order is unrelated to retrieval's, -1 when it reverses it."""
-    n = len(scores)
-    if n < 3:
-        return 1.0
-    by_score = sorted(range(n), key=lambda i: (-scores[i], i))
-    d2 = sum((rank - i) ** 2 for rank, i in enumerate(by_score))
-    return 1.0 - 6.0 * d2 / (n * (n * n - 1))
-
-
-def _ramp(value: float, low: float, high: float) -> float:
+def ramp(value: float, low: float, high: float) -> float:
     """0 up to ``low``, linear to 1 at ``high``."""
     share = (value - low) / (high - low) if high > low else float(value >= low)
     return min(max(share, 0.0), 1.0)
@@ -60,15 +46,9 @@ def effective_weight(
     weight: float,
     low: float = LOW,
     high: float = HIGH,
-    agree_low: float | None = AGREE_LOW,
-    agree_high: float | None = AGREE_HIGH,
 ) -> float:
-    """``weight`` scaled by the confidence (0 up to ``low``, linear to full at ``high``) and,
-    when ``agree_low`` is set, by the agreement with the prior order in the same way."""
-    share = _ramp(rerank_confidence(scores), low, high)
-    if agree_low is not None and agree_high is not None:
-        share *= _ramp(rank_agreement(scores), agree_low, agree_high)
-    return weight * share
+    """``weight`` scaled by the confidence: 0 up to ``low``, linear to full at ``high``."""
+    return weight * ramp(rerank_confidence(scores), low, high)
 
 
 def blend_rerank(
@@ -79,8 +59,6 @@ def blend_rerank(
     adaptive: bool = True,
     low: float = LOW,
     high: float = HIGH,
-    agree_low: float | None = AGREE_LOW,
-    agree_high: float | None = AGREE_HIGH,
 ) -> list[int]:
     """Candidates ``prior`` (best first) reordered by ``1/(k+r_prior) + w/(k+r_score)``.
 
@@ -90,7 +68,7 @@ def blend_rerank(
     """
     if len(prior) != len(scores):
         raise ValueError(f"{len(prior)} candidates but {len(scores)} scores")
-    w = effective_weight(scores, weight, low, high, agree_low, agree_high) if adaptive else weight
+    w = effective_weight(scores, weight, low, high) if adaptive else weight
     by_score = sorted(range(len(prior)), key=lambda i: (-scores[i], i))
     score_rank = {i: r for r, i in enumerate(by_score, start=1)}
     blended = [

@@ -11,7 +11,6 @@ from docentlib.ranking import (
     LOW,
     blend_rerank,
     effective_weight,
-    rank_agreement,
     rerank_confidence,
 )
 
@@ -66,22 +65,3 @@ def test_rerank_text_puts_title_and_headings_first() -> None:
         "Pods > Lifecycle\nPods are ephemeral."
     )
     assert rerank_text("", [], "bare") == "bare"
-
-
-def test_agreement_is_spearman_with_the_prior_order() -> None:
-    assert rank_agreement([0.9, 0.5, 0.1]) == pytest.approx(1.0)
-    assert rank_agreement([0.1, 0.5, 0.9]) == pytest.approx(-1.0)
-    # one swap of neighbours among 4: d^2 = 2, 1 - 6*2/(4*15) = 0.8
-    assert rank_agreement([0.5, 0.9, 0.3, 0.1]) == pytest.approx(0.8)
-    assert rank_agreement([0.2, 0.1]) == 1.0  # too few to judge: no damping
-
-
-def test_a_reranker_unrelated_to_retrieval_is_trusted_less() -> None:
-    standout_reversed = [0.01 * i for i in range(15)] + [5.0]  # confident, order reversed
-    assert rerank_confidence(standout_reversed) > HIGH
-    full = effective_weight(standout_reversed, 1.0, agree_low=None, agree_high=None)
-    assert full == 1.0
-    assert effective_weight(standout_reversed, 1.0, agree_low=0.0, agree_high=0.5) == 0.0
-    prior = list(range(16))
-    kept = blend_rerank(prior, standout_reversed, 1.0, agree_low=0.0, agree_high=0.5)
-    assert kept == prior
