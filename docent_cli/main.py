@@ -59,6 +59,9 @@ def up(
     metrics_base_port: Annotated[int, typer.Option(help="First metrics port.")] = 9101,
     gateway_port: Annotated[int, typer.Option(help="Gateway HTTP port.")] = 8080,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for readiness.")] = 600.0,
+    ingest_timeout: Annotated[
+        float, typer.Option(min=1.0, help="Seconds the --ingest run may take.")
+    ] = 4 * 3600.0,
 ) -> None:
     """Start every service on localhost, wait until ready, stop them all on Ctrl-C."""
     from docent_cli.stack import plan, port_table
@@ -88,8 +91,7 @@ def up(
             typer.echo("reranking: not serving (no cross-encoder yet); answers skip reranking")
         if ingest is not None:
             ingestion = next(c for c in components if c.name == "ingestion")
-            report = _ingest_by_service(ingest, f"127.0.0.1:{ingestion.grpc_port}", timeout)
-            _print_report(report, as_json=False)
+            _ingest_while_up(ingest, f"127.0.0.1:{ingestion.grpc_port}", ingest_timeout)
         url = f"http://127.0.0.1:{gateway_port}"
         typer.secho(f'\nDocent is ready: {url}  (try: docent chat "...")', fg=typer.colors.GREEN)
         typer.echo("Press Ctrl-C to stop.")
@@ -108,6 +110,22 @@ def up(
     typer.echo("stopping...")
     supervisor.stop()
     typer.echo("stopped")
+
+
+def _ingest_while_up(path: Path, address: str, timeout: float) -> None:
+    """Ingest ``path`` into the running stack. A failed run is reported, not fatal: what was
+    indexed stays searchable, and ``docent ingest`` resumes (unchanged files are skipped)."""
+    try:
+        report = _ingest_by_service(path, address, timeout)
+    except DocentError as exc:
+        typer.secho(f"ingest of {path} did not finish: {exc}", fg=typer.colors.RED, err=True)
+        typer.echo(
+            f"the stack keeps serving what was indexed; resume with: "
+            f"docent ingest {path} --ingestion {address}",
+            err=True,
+        )
+        return
+    _print_report(report, as_json=False)
 
 
 def _ingest_here(path: Path, embedding: str, retrieval: str, as_json: bool) -> IngestReport:
