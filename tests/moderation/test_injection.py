@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import shutil
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +95,45 @@ def test_passages_are_checked_each_and_in_order(full_moderator: Moderator) -> No
     verdicts = full_moderator.check_passages([clean, rbac, injected, ""])
     assert [v.allowed for v in verdicts] == [True, True, False, True]
     assert verdicts[2].categories[0].category == "prompt_injection"
+
+
+def test_reference_text_is_rarely_taken_for_injection(
+    full_moderator: Moderator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunks of 20 section-5 man pages (held out: never trained or tuned on) pass the passage
+    check. Before the classifier learnt documentation prose (docent_training/safety/
+    doc_prose.py) a quarter of such chunks were dropped as injected (99 of 400); since, 28 of
+    400 (docs/safety.md). The floor is looser than that figure: a regression catch."""
+    from bench.corpora.build import MAN5_DIR, MAN5_PAGES, man5_pages
+
+    assert shutil.which("man") and MAN5_DIR.is_dir(), "man-db and its pages are needed"
+    pages = tuple(p for p in MAN5_PAGES if (MAN5_DIR / f"{p}.gz").is_file())[::5][:20]
+    assert len(pages) == 20, "fewer section-5 man pages installed than expected"
+    monkeypatch.setattr("bench.corpora.build.MAN5_PAGES", pages)
+    man5_pages(tmp_path)
+    chunks = [
+        part
+        for page in sorted(tmp_path.glob("*.md"))
+        for part in _paragraph_chunks(page.read_text(encoding="utf-8"))
+    ]
+    assert len(chunks) >= 60
+    verdicts = _check_all(full_moderator, chunks)
+    flagged = [c for c, v in zip(chunks, verdicts, strict=True) if not v.allowed]
+    assert len(flagged) / len(chunks) <= 0.15, (len(flagged), len(chunks), flagged[:3])
+
+
+def _paragraph_chunks(text: str, size: int = 1200) -> list[str]:
+    """Paragraphs packed into chunks of about ``size`` characters, as ingestion sizes them."""
+    chunks, current = [], ""
+    for paragraph in text.split("\n\n"):
+        if current and len(current) + len(paragraph) > size:
+            chunks.append(current)
+            current = ""
+        current = f"{current}\n\n{paragraph}" if current else paragraph
+    return [c[:4000] for c in [*chunks, current] if c.strip()]
+
+
+def _check_all(moderator: Moderator, chunks: list[str]) -> list:
+    limit = moderator.settings.max_passages
+    batches = [chunks[i : i + limit] for i in range(0, len(chunks), limit)]
+    return [v for batch in batches for v in moderator.check_passages(batch)]

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from docent_training.safety import benign_templates as B
+from docent_training.safety import doc_prose
 from docent_training.safety import harmful_templates as H
 from docent_training.safety import injection_templates as J
 
@@ -152,6 +153,8 @@ def _benign(rng: random.Random) -> Iterable[Item]:
     for text in B.REQUEST_QUESTIONS:
         yield Item(text, "benign", "requests", text)
         yield Item(_surface(text, rng), "benign", "requests", text)
+    for item in doc_prose.load():  # reference text as retrieval returns it (doc_prose.py)
+        yield Item(item["text"], "benign", "doc_prose", item["group"])
 
 
 def build_corpus(seed: int = 0) -> list[Item]:
