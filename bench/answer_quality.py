@@ -111,8 +111,30 @@ async def ask(client: httpx.AsyncClient, question: str, overrides: dict) -> tupl
     return reply.json(), time.perf_counter() - start
 
 
+def finished_rows(path: Path) -> list[dict]:
+    """Rows an earlier run already wrote (one JSON object per line); a cut-off last line is
+    dropped, so an interrupted run resumes where it stopped."""
+    if not path.is_file():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return [r for r in rows if "error" not in r]
+
+
 async def run(args: argparse.Namespace) -> dict:
-    questions = load_questions()[: args.limit or None]
+    rows_path = args.out / f"{args.label}.rows.jsonl"
+    args.out.mkdir(parents=True, exist_ok=True)
+    done = finished_rows(rows_path) if args.resume else []
+    if not args.resume:
+        rows_path.write_text("")
+    else:  # rewrite without failed rows, so they are asked again
+        rows_path.write_text("".join(json.dumps(r) + "\n" for r in done))
+    seen = {r["_id"] for r in done}
+    questions = [q for q in load_questions()[: args.limit or None] if q["_id"] not in seen]
     overrides = {
         k: v
         for k, v in (
@@ -131,11 +153,13 @@ async def run(args: argparse.Namespace) -> dict:
             body, seconds = await ask(client, q["text"], overrides)
             row = {"_id": q["_id"], **body} if "error" in body else None
             row = row or await judged(embedding, q, body, seconds)
+        with rows_path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
         progress.update()
         return row
 
     async with httpx.AsyncClient(base_url=args.gateway, timeout=600) as client:
-        rows = await asyncio.gather(*(one(client, q) for q in questions))
+        rows = done + list(await asyncio.gather(*(one(client, q) for q in questions)))
     progress.close()
     return {"label": args.label, "overrides": overrides, "summary": summarise(rows), "rows": rows}
 
@@ -199,9 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repetition-penalty", type=float)
     parser.add_argument("--no-repeat-ngram-size", type=int)
     parser.add_argument("--max-tokens", type=int)
+    parser.add_argument(
+        "--resume", action="store_true", help="keep the answers LABEL.rows.jsonl already holds"
+    )
     args = parser.parse_args(argv)
     result = asyncio.run(run(args))
-    args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.label}.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps({"label": args.label, **result["summary"]}))
     return 0

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.answer_quality import load_questions, repeated, summarise, token_f1
+from bench.answer_quality import finished_rows, load_questions, repeated, summarise, token_f1
 
 
 def test_a_repeated_sentence_or_a_loop_counts_as_repeated() -> None:
@@ -56,3 +58,13 @@ def test_summary_counts_answers_not_refusals() -> None:
     summary = summarise(rows)
     assert summary["refused"] == 1 and summary["repeated_share"] == 1.0
     assert summary["unsupported_share"] == 0.25 and summary["f1"] == 0.5
+
+
+def test_a_cut_off_run_resumes_from_its_rows_file(tmp_path: Path) -> None:
+    """Answers are written as they finish; on --resume the finished ones are kept, failed ones
+    and a half-written last line are asked again."""
+    rows = tmp_path / "after.rows.jsonl"
+    lines = ['{"_id": "q1", "sentences": 2}', '{"_id": "q2", "error": "HTTP 503"}', '{"_id": "q']
+    rows.write_text("\n".join(lines))
+    assert finished_rows(rows) == [{"_id": "q1", "sentences": 2}]
+    assert finished_rows(tmp_path / "missing.jsonl") == []
