@@ -8,8 +8,8 @@ sentences, and the same sentences inside the markup documentation wraps them in,
 that reference text is not an attempt on the assistant.
 
 The source is the standard library's own docstrings (PSF licence), from modules that no
-evaluation corpus uses (none of the pydoc retrieval set's modules; a test checks), grouped by module so
-the classifier's dev split holds whole modules. The output is committed
+evaluation corpus uses (none of the pydoc retrieval set's modules; a test checks), grouped by
+module so the classifier's dev split holds whole modules. The output is committed
 (``doc_prose.jsonl``) so training does not depend on the Python patch release; regenerate::
 
     python -m docent_training.safety.doc_prose training-jobs/docent_training/safety/doc_prose.jsonl
@@ -62,7 +62,7 @@ def _docstrings(module_name: str) -> Iterator[str]:
         warnings.simplefilter("ignore")
         try:
             module = importlib.import_module(module_name)
-        except Exception:  # noqa: BLE001 - an optional module (tkinter, dbm.gnu) may be absent
+        except Exception:  # an optional module (tkinter, dbm.gnu) may be absent
             return
     if module.__doc__:
         yield module.__doc__
@@ -86,9 +86,9 @@ def _sentences(doc: str) -> Iterator[str]:
         text = " ".join(line.strip() for line in lines)
         for sentence in _SENTENCE.split(text):
             sentence = sentence.strip()
-            if 30 <= len(sentence) <= 240 and len(_WORDS.findall(sentence)) >= 5:
-                if sentence[0].isupper() and sentence[-1] in ".:)" and sentence.isascii():
-                    yield sentence
+            sized = 30 <= len(sentence) <= 240 and len(_WORDS.findall(sentence)) >= 5
+            if sized and sentence.isascii() and sentence[0].isupper() and sentence[-1] in ".:)":
+                yield sentence
 
 
 def _pick(key: str, n: int) -> int:
