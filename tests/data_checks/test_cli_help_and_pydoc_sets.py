@@ -9,33 +9,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bench.corpora.build import CLI_TOOLS, PYDOC_MODULES
 from tests.data_checks.query_set import QuerySet
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-CLI_HELP = QuerySet(DATA / "cli-help")
-PYDOC = QuerySet(DATA / "pydoc")
+SETS = {
+    # folder: (id prefix, at least this many queries, the names the builder writes pages for)
+    "cli-help": ("cli-", 60, CLI_TOOLS),
+    "pydoc": ("py-", 50, PYDOC_MODULES),
+}
 
 
-def test_cli_help_queries_and_qrels_are_well_formed() -> None:
-    CLI_HELP.check_queries(60, prefix="cli-")
-    CLI_HELP.check_qrels()
-    CLI_HELP.check_spread(3)
-
-
-def test_cli_help_qrels_name_tools_the_builder_runs() -> None:
-    pages = {f"{tool}.md" for tool in CLI_TOOLS}
-    unknown = sorted(set(CLI_HELP.judged_docs()) - pages)
-    assert not unknown, f"qrels point at tools not in CLI_TOOLS: {unknown}"
-
-
-def test_pydoc_queries_and_qrels_are_well_formed() -> None:
-    PYDOC.check_queries(50, prefix="py-")
-    PYDOC.check_qrels()
-    PYDOC.check_spread(3)
-
-
-def test_pydoc_qrels_name_modules_the_builder_renders() -> None:
-    pages = {f"{module}.md" for module in PYDOC_MODULES}
-    unknown = sorted(set(PYDOC.judged_docs()) - pages)
-    assert not unknown, f"qrels point at modules not in PYDOC_MODULES: {unknown}"
+@pytest.mark.parametrize("folder", sorted(SETS))
+def test_queries_and_qrels_are_well_formed_and_name_pages_the_builder_writes(folder: str) -> None:
+    prefix, minimum, names = SETS[folder]
+    judged = QuerySet(DATA / folder)
+    judged.check_queries(minimum, prefix=prefix)
+    judged.check_qrels()
+    judged.check_spread(3)
+    unknown = sorted(set(judged.judged_docs()) - {f"{name}.md" for name in names})
+    assert not unknown, f"qrels point at pages bench/corpora/build.py does not write: {unknown}"
