@@ -19,9 +19,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from docentlib.chunking.semantic import SemanticChunker, TokenBounds
-from docentlib.chunking.static_embeddings import StaticEmbedder
-from docentlib.chunking.tokens import TokenCounter
+from docentlib.chunking.factory import chunker_from_settings
 from docentlib.datasets import Corpus
 from docentlib.documents.types import ParsedDocument, TextChunk
 from docentlib.errors import InvalidInput
@@ -98,12 +96,7 @@ class EvalIndex:
         if done.exists():
             stats = self.core.stats()
             return stats["documents"], stats["chunks"], 0.0
-        counter = TokenCounter.for_model(self._ingest.tokenizer)
-        bounds = TokenBounds(
-            self._ingest.max_tokens, self._ingest.min_tokens, self._ingest.overlap_tokens
-        )
-        static = StaticEmbedder.for_model(self._ingest.tokenizer) if self._ingest.semantic else None
-        chunker = SemanticChunker(counter, bounds, static)
+        chunker = chunker_from_settings(self._ingest)
         have = {d.doc_id for d in self.core.list_documents()}
         start = time.perf_counter()
         pending: list[tuple[ParsedDocument, list[TextChunk]]] = []

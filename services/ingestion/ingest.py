@@ -19,9 +19,7 @@ import numpy as np
 from tqdm import tqdm
 
 from docent.v1 import retrieval_pb2
-from docentlib.chunking.semantic import SemanticChunker, TokenBounds
-from docentlib.chunking.static_embeddings import StaticEmbedder
-from docentlib.chunking.tokens import TokenCounter
+from docentlib.chunking.factory import chunker_from_settings
 from docentlib.documents.discovery import discover, load_document
 from docentlib.documents.types import ParsedDocument, TextChunk
 from docentlib.passages import embedding_text
@@ -91,11 +89,7 @@ class Ingestor:
         self.retrieval = RetrievalClient(
             Endpoint("retrieval", settings.retrieval_address, settings.timeout_s)
         )
-        self.chunker = SemanticChunker(
-            TokenCounter.for_model(settings.tokenizer),
-            TokenBounds(settings.max_tokens, settings.min_tokens, settings.overlap_tokens),
-            StaticEmbedder.for_model(settings.tokenizer) if settings.semantic else None,
-        )
+        self.chunker = chunker_from_settings(settings)
 
     async def close(self) -> None:
         await self.embedding.close()
