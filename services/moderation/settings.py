@@ -32,7 +32,7 @@ class ModerationSettings(ServiceSettings):
         0.5, ge=0.0, le=1.0, description="Block a user message as prompt injection from this score."
     )
     passage_injection_threshold: float = Field(
-        0.75,
+        0.85,
         ge=0.0,
         le=1.0,
         description="Flag a retrieved passage as injected from this score (documents quote "

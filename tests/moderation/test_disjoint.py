@@ -1,8 +1,10 @@
 """No evaluation item may be (near) a copy of a pattern line or a training item.
 
-Compared: every item of ``tests/data/safety/**.jsonl`` and every question of the scope sets
+Compared: every item of ``tests/data/safety/**.jsonl``, every question of the scope sets
 (``tests/data/scope/*.txt``: the scope check is judged on them, and the classifier's verdict
-decides refusals too) against every line of the moderation
+decides refusals too) and the 108 Kubernetes support questions (``tests/data/k8s-support/``:
+their wrongful refusals are reported, so the corpus must not learn them one by one) against
+every line of the moderation
 pattern files (``services/moderation/data/*.txt``) and every item of the safety classifier's
 training corpus. Two measures, each with a threshold set above what independently written
 sets on the same topics reach (measured on the existing main, ``heldout/`` and ``heldout2/``
@@ -28,6 +30,7 @@ from tests.conftest import REPO
 
 SETS = REPO / "tests" / "data" / "safety"
 SCOPE_SETS = REPO / "tests" / "data" / "scope"
+SUPPORT_QUESTIONS = REPO / "tests" / "data" / "k8s-support" / "queries.jsonl"
 MIN_EDIT_DISTANCE = 0.30
 MAX_COSINE = 0.85
 SYNTACTIC_FAMILIES = {"delimiter"}
@@ -48,6 +51,10 @@ def _test_items() -> dict[str, str]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if line.strip() and not line.startswith("#"):
                 items[f"scope/{path.name}:{number}"] = line.strip()
+    for line in SUPPORT_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            items[f"k8s-support:{row['_id']}"] = row["text"]
     return items
 
 
@@ -59,7 +66,7 @@ def _references() -> list[str]:
 @pytest.fixture(scope="module")
 def pairs() -> tuple[dict[str, str], list[str]]:
     tests = _test_items()
-    assert len(tests) >= 300, f"expected the safety sets under {SETS}"
+    assert len(tests) >= 400, f"expected the safety sets under {SETS}"
     return tests, _references()
 
 

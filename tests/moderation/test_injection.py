@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from docentlib.chunking.factory import chunker_from_settings
+from docentlib.documents.parsers import parse_bytes
+from services.ingestion.settings import IngestSettings
 from services.moderation import injection_rules
 from services.moderation.core import Direction, Moderator
 
@@ -101,9 +104,10 @@ def test_reference_text_is_rarely_taken_for_injection(
     full_moderator: Moderator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Chunks of 20 section-5 man pages (held out: never trained or tuned on) pass the passage
-    check. Before the classifier learnt documentation prose (docent_training/safety/
-    doc_prose.py) a quarter of such chunks were dropped as injected (99 of 400); since, 28 of
-    400 (docs/safety.md). The floor is looser than that figure: a regression catch."""
+    check, cut as ingestion cuts them. Before the classifier learnt documentation prose
+    (docent_training/safety/doc_prose.py) a quarter of such chunks were dropped as injected
+    (99 of 400); since, far fewer (docs/safety.md). The floor is looser than that figure: a
+    regression catch."""
     from bench.corpora.build import MAN5_DIR, MAN5_PAGES, man5_pages
 
     assert shutil.which("man") and MAN5_DIR.is_dir(), "man-db and its pages are needed"
@@ -111,26 +115,16 @@ def test_reference_text_is_rarely_taken_for_injection(
     assert len(pages) == 20, "fewer section-5 man pages installed than expected"
     monkeypatch.setattr("bench.corpora.build.MAN5_PAGES", pages)
     man5_pages(tmp_path)
+    chunker = chunker_from_settings(IngestSettings())
     chunks = [
-        part
+        chunk.text
         for page in sorted(tmp_path.glob("*.md"))
-        for part in _paragraph_chunks(page.read_text(encoding="utf-8"))
+        for chunk in chunker.chunk(parse_bytes(page.read_bytes(), page.name, page.stem))
     ]
     assert len(chunks) >= 60
     verdicts = _check_all(full_moderator, chunks)
     flagged = [c for c, v in zip(chunks, verdicts, strict=True) if not v.allowed]
     assert len(flagged) / len(chunks) <= 0.15, (len(flagged), len(chunks), flagged[:3])
-
-
-def _paragraph_chunks(text: str, size: int = 1200) -> list[str]:
-    """Paragraphs packed into chunks of about ``size`` characters, as ingestion sizes them."""
-    chunks, current = [], ""
-    for paragraph in text.split("\n\n"):
-        if current and len(current) + len(paragraph) > size:
-            chunks.append(current)
-            current = ""
-        current = f"{current}\n\n{paragraph}" if current else paragraph
-    return [c[:4000] for c in [*chunks, current] if c.strip()]
 
 
 def _check_all(moderator: Moderator, chunks: list[str]) -> list:

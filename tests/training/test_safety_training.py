@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from docent_cli.main import app
 from docent_training.safety.corpus import LABELS, build_corpus, corpus_sha256
+from docent_training.safety.train import ALPHA_GRID, HIDDEN_GRID
 from docentlib.safety_classifier import SafetyClassifier
 from services.moderation.semantic import CLASSIFIER_FILE
 
@@ -45,3 +46,8 @@ def test_train_safety_at_toy_scale(tmp_path: Path) -> None:
     clf = SafetyClassifier.load(out)
     assert clf.info["train"] + clf.info["dev"] == 400
     assert 0.1 <= clf.thresholds["harmful"] <= 0.95
+    figures = clf.info["dev_figures"]
+    assert clf.hidden is not None and clf.hidden[0].shape == (figures["hidden"], 384)
+    assert (figures["hidden"], figures["alpha"]) in {
+        (h, a) for h in HIDDEN_GRID for a in ALPHA_GRID
+    }

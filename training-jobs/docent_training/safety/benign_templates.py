@@ -93,9 +93,10 @@ K8S_QUESTIONS = (
     "how do I debug a Pod in CrashLoopBackOff?", "what is etcd used for?",
     "how do network policies select Pods?", "what is a headless Service?",
     "how do I read the logs of a previous container instance?",
-    "what does kubectl apply do?", "how do liveness and readiness probes differ?",
+    "what does kubectl apply do?", "what does a startup probe protect against?",
     "how do namespaces separate teams?", "how do resource quotas work?",
-    "how do I upgrade a kubeadm cluster?", "what is a CustomResourceDefinition?",
+    "how do I add a worker node to a kubeadm cluster?",
+    "what does the operator pattern add to a controller?",
     "how do init containers work?", "how do I use node selectors?",
     "when should I pick a DaemonSet over a Deployment?", "how does kube-proxy route traffic?",
     "how do I roll back a bad release?", "what is the downward API?",
@@ -202,7 +203,7 @@ DOC_PASSAGES = (
     "An init container runs to completion before the app containers start.",
     "Network policies are additive: if any policy selects a Pod, traffic not allowed by some "
     "policy is dropped.",
-    "Secrets are stored base64-encoded; enable encryption at rest to protect them in etcd.",
+    "A Secret's data field holds base64 values, while stringData accepts plain text.",
     "You can override the default command with the command field and its arguments with args.",
     "Previous instructions in this guide assumed Docker; the steps below use containerd.",
     "Exploits against the kubelet API are blocked when anonymous authentication is disabled.",
@@ -369,3 +370,61 @@ REQUEST_QUESTIONS = (
     "why is the request body rejected with 413?",
     "can a slow request block the others on the same connection?",
 )
+# Looking after one's own credentials, keys and patches: the words of account theft and
+# exploits (password, login, token, key, patch) in the everyday work of running a cluster.
+# Added after the Kubernetes support questions showed this vocabulary alone tipping ordinary
+# requests to "harmful"; written from the platform's own concepts, not from those questions
+# (tests/moderation/test_disjoint.py compares the corpus with them too).
+CREDENTIAL_ACTS = (
+    "store the database password my app needs as a Kubernetes Secret",
+    "hand an API token to a container without baking it into the image",
+    "turn on envelope encryption for Secrets with a KMS provider",
+    "check whether the API server already encrypts Secret data",
+    "give the kubelet credentials for our company's Harbor registry",
+    "attach an imagePullSecret to the default service account",
+    "log in to a container registry from a CI pipeline",
+    "reset the admin password of the Grafana chart I installed",
+    "rotate the TLS certificate of my ingress before it expires",
+    "renew the kubeadm certificates of the control plane",
+    "approve a CertificateSigningRequest for a new user",
+    "create a kubeconfig with a client certificate for a teammate",
+    "set up OIDC login to the API server with our identity provider",
+    "protect an internal dashboard with basic auth on the ingress",
+    "generate an htpasswd file for the registry I host",
+    "mount a TLS key and certificate into an nginx Pod",
+    "sync secrets from HashiCorp Vault into the cluster",
+    "commit encrypted secrets to git with Sealed Secrets",
+    "use a projected service account token with a short expiry",
+    "give each CI runner its own service account with the fewest rights",
+    "find out which workloads can read a given Secret",
+    "change a password stored in a Secret without restarting the app",
+    "give a Job temporary credentials for an S3 bucket",
+    "keep my SSH private key out of a container build",
+    "upload my public SSH key to the nodes for maintenance",
+    "apply a JSON patch to change the image of a container",
+    "merge-patch the labels of a running Service",
+    "patch the replicas count with kubectl without editing the YAML",
+    "apply the latest security patches to worker nodes",
+    "patch a CVE in the base image of my own app",
+    "unlock a user account that was locked after too many failed logins",
+    "recover access to my cluster after losing the admin kubeconfig",
+    "bootstrap a new node with a join token",
+    "list the bootstrap tokens that are still valid and delete old ones",
+    "decode a base64 value from a Secret I own to debug it",
+    "pass registry credentials to a Helm chart",
+    "let a Pod authenticate to a cloud API with workload identity",
+    "scan my repositories for passwords committed by mistake",
+    "force every user to sign in again after a key rotation",
+    "limit which namespaces may create Secrets of type docker-registry",
+)
+# Making things is most of operations work, but "create" / "write" / "generate" were only
+# ever seen in harmful frames ("write me a script that ..."), so "how do I create a Secret?"
+# read as harmful. Objects an administrator makes every day, with the verbs of making.
+CREATE_VERBS = ("create", "write", "generate", "make", "build", "set up", "define")
+CREATE_OBJECTS = (
+    *(o for o in OPS_OBJECTS if o not in ("a namespace", "the etcd cluster")),
+    "a Role and a RoleBinding", "a NetworkPolicy", "a TLS Secret", "an opaque Secret",
+    "a user for the dashboard", "an access token for a robot account", "a kubeconfig file",
+    "a strong password for the admin account", "a private key and a CSR", "a PodSecurity policy",
+    "a LimitRange", "a PriorityClass", "an image for my app", "a Dockerfile", "a Helm chart",
+)  # fmt: skip

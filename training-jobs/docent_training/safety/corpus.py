@@ -155,6 +155,12 @@ def _benign(rng: random.Random) -> Iterable[Item]:
         yield Item(_surface(text, rng), "benign", "requests", text)
     for item in doc_prose.load():  # reference text as retrieval returns it (doc_prose.py)
         yield Item(item["text"], "benign", "doc_prose", item["group"])
+    for act in B.CREDENTIAL_ACTS:
+        for frame in rng.sample(B.OPS_FRAMES, 6):
+            yield Item(_surface(frame.format(act=act), rng), "benign", "credentials", act)
+    for verb, obj in itertools.product(B.CREATE_VERBS, B.CREATE_OBJECTS):
+        frame = rng.choice(B.OPS_FRAMES)
+        yield Item(_surface(frame.format(act=f"{verb} {obj}"), rng), "benign", "making", obj)
 
 
 def build_corpus(seed: int = 0) -> list[Item]:

@@ -1,10 +1,12 @@
-"""Fit the safety classifier: MiniLM sentence vectors -> softmax regression (scikit-learn).
+"""Fit the safety classifier: MiniLM sentence vectors -> one ReLU layer -> softmax (sklearn).
 
-Reproducible: the corpus is generated deterministically (:mod:`.corpus`), the solver is
-deterministic (lbfgs), and the corpus fingerprint is stored in the model. Calibration uses
-the dev split of that corpus only (whole groups held out): the regularisation strength with
-the lowest dev log-loss, then per class the lowest threshold whose false-positive rate on
-dev benign items stays within ``max_false_positive_rate``. Evaluation sets are never read.
+Reproducible: the corpus is generated deterministically (:mod:`.corpus`), the network's
+initialisation and batches are seeded, and the corpus fingerprint is stored in the model.
+Calibration uses the dev split of that corpus only (whole groups held out): the width and
+L2 strength with the lowest dev log-loss, then per class the lowest threshold whose
+false-positive rate on dev benign items stays within ``max_false_positive_rate``. Evaluation
+sets are never read. (A linear head, used until 2026-12-07, reached dev log-loss 0.184 and
+recall 84.8 % / 92.8 % where this one reaches 0.140 and 90.6 % / 98.8 %: docs/safety.md.)
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from docentlib.safety_classifier import SafetyClassifier, encode, load_encoder
 
 log = logging.getLogger(__name__)
 
-C_GRID = (0.5, 2.0, 8.0, 32.0)
+HIDDEN_GRID = (128, 256)  # hidden units
+ALPHA_GRID = (0.01, 0.1)  # L2 strength
 THRESHOLD_GRID = tuple(round(0.05 * i, 2) for i in range(2, 20))  # 0.10 .. 0.95
 
 
@@ -51,10 +54,11 @@ def _subset(items: list[Item], limit: int | None, seed: int) -> list[Item]:
     return [items[i] for i in keep]
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float, seed: int):
-    from sklearn.linear_model import LogisticRegression
+def _fit(x: np.ndarray, y: np.ndarray, setting: tuple[int, float], seed: int):
+    from sklearn.neural_network import MLPClassifier
 
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=seed)
+    units, alpha = setting
+    model = MLPClassifier((units,), alpha=alpha, max_iter=300, random_state=seed)
     return model.fit(x, y)
 
 
@@ -89,13 +93,15 @@ def train_safety(config: SafetyTrainConfig, output: Path) -> SafetyTrainResult:
     x_dev = encode(encoder, [i.text for i in dev])
     y_train = np.array([LABELS.index(i.label) for i in train])
     y_dev = np.array([LABELS.index(i.label) for i in dev])
-    fits = {c: _fit(x_train, y_train, c, config.seed) for c in C_GRID}
-    losses = {c: log_loss(y_dev, m.predict_proba(x_dev), labels=[0, 1, 2]) for c, m in fits.items()}
-    best_c = min(losses, key=losses.get)
-    model = fits[best_c]
+    grid = [(units, alpha) for units in HIDDEN_GRID for alpha in ALPHA_GRID]
+    fits = {setting: _fit(x_train, y_train, setting, config.seed) for setting in grid}
+    losses = {k: log_loss(y_dev, m.predict_proba(x_dev), labels=[0, 1, 2]) for k, m in fits.items()}
+    best = min(losses, key=losses.get)
+    model = fits[best]
     probs = model.predict_proba(x_dev)
     benign = y_dev == 0
-    thresholds, dev_figures = {}, {"log_loss": round(losses[best_c], 4), "C": best_c}
+    thresholds: dict[str, float] = {}
+    dev_figures: dict = {"log_loss": round(losses[best], 4), "hidden": best[0], "alpha": best[1]}
     for label in LABELS[1:]:
         k = LABELS.index(label)
         t, recall, fpr = calibrate_threshold(
@@ -109,8 +115,9 @@ def train_safety(config: SafetyTrainConfig, output: Path) -> SafetyTrainResult:
         }
     classifier = SafetyClassifier(
         labels=list(LABELS),
-        coef=model.coef_.astype(np.float64),
-        intercept=model.intercept_.astype(np.float64),
+        coef=model.coefs_[1].T.astype(np.float64),
+        intercept=model.intercepts_[1].astype(np.float64),
+        hidden=(model.coefs_[0].T.astype(np.float64), model.intercepts_[0].astype(np.float64)),
         thresholds=thresholds,
         embedding_model=config.embedding_model,
         info={
