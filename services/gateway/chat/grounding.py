@@ -253,6 +253,7 @@ async def _screen(
     watch: RepetitionWatch,
 ) -> str:
     """What of ``unit`` may go out ("" when nothing); sets ``report.stopped`` on a loop."""
+    unit = known_markers(unit, len(support.passages))
     claims = split_sentences(unit)
     if not claims:  # blank lines, a heading, a lone citation marker: formatting only
         return unit
@@ -282,3 +283,21 @@ def _cited(unit: str, verdicts: Sequence[SentenceSupport], report: GroundingRepo
     if body[-1:] in ".!?":  # before the full stop: "... revision [2]."
         return f"{body[:-1]}{marker}{body[-1]}{unit[len(body) :]}"
     return f"{body}{marker}{unit[len(body) :]}"
+
+
+def known_markers(unit: str, count: int) -> str:
+    """``unit`` without citation numbers that name no passage: a small model writes "[4]" when
+    it was given three (or when passages were dropped as injected), and a client would follow
+    it to nothing. Code blocks are left alone (``x[4]`` is not a citation)."""
+    if "```" in unit:
+        return unit
+
+    def keep(match: re.Match[str]) -> str:
+        numbers = [n for n in re.findall(r"\d+", match.group()) if 1 <= int(n) <= count]
+        return f"[{', '.join(numbers)}]" if numbers else ""
+
+    cleaned = _CITED.sub(keep, unit)
+    if cleaned == unit:
+        return unit
+    cleaned = re.sub(r"(?<=\S) {2,}(?=\S)", " ", cleaned)  # where a marker stood between words
+    return cleaned.lstrip(" ") if not unit.startswith(" ") else cleaned

@@ -10,7 +10,12 @@ from __future__ import annotations
 import pytest
 
 from services.gateway.app import create_app
-from services.gateway.chat.grounding import CodeFence, RepetitionWatch, complete_units
+from services.gateway.chat.grounding import (
+    CodeFence,
+    RepetitionWatch,
+    complete_units,
+    known_markers,
+)
 from tests.gateway.conftest import serving
 from tests.gateway.fakes import Script
 
@@ -37,6 +42,21 @@ def test_repetition_and_loops_are_spotted():
     loop = RepetitionWatch()
     words = "pods run on nodes and " * 4
     assert loop.check(words) == "loop"
+
+
+def test_citations_of_passages_that_were_not_given_are_removed():
+    assert known_markers("[4] How does it work?", 3) == "How does it work?"
+    assert known_markers("Undo it [1][4] now [2, 7].", 3) == "Undo it [1] now [2]."
+    assert known_markers("Undo it [5] now.", 3) == "Undo it now."
+    assert known_markers("Fine [3].", 3) == "Fine [3]."
+    assert known_markers("```python\nx[4] = 1\n```\n", 1) == "```python\nx[4] = 1\n```\n"
+
+
+async def test_a_made_up_citation_is_replaced_by_the_supporting_passage(fake_stack, script):
+    _script(script, ["[4] " + SUPPORTED])
+    body = await _chat(fake_stack)
+    assert "[4]" not in body["answer"] and "previous revision [1]." in body["answer"]
+    assert body["metadata"]["groundedness"]["cited_by_guard"] == 1
 
 
 def test_a_code_block_never_closed_is_not_held_to_the_end():
