@@ -42,6 +42,7 @@ class PreparedChat:
     full_sources: bool = False  # sources carry whole passages, not snippets
     owner: str = "anonymous"  # the API key id whose conversation this is
     record: bool = True  # store the exchange in the conversation (False: client-held history)
+    retrieval: bool = True  # False: the model alone, no passages (evaluation baseline)
     trace_context: Context | None = None
     messages: list[Message] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)

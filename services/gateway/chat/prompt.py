@@ -45,6 +45,21 @@ def system_prompt(domain: str = DEFAULT_DOMAIN) -> str:
 
 
 SYSTEM_PROMPT = system_prompt()
+_CLOSED_BOOK_TEMPLATE = (
+    "You are a helpful assistant that answers questions about {domain}. Answer concisely and "
+    "accurately; if you do not know, say so."
+)
+
+
+def closed_book_prompt(domain: str = DEFAULT_DOMAIN) -> str:
+    """The prompt of the no-retrieval baseline: the same model, told nothing about sources.
+
+    Telling it "use only the sources" with none given would make it decline everything, which
+    is not the baseline an evaluation compares retrieval against.
+    """
+    return _CLOSED_BOOK_TEMPLATE.format(domain=domain)
+
+
 # Quoting: a passage must not be able to close its own block.
 _TAGS = re.compile(r"<(/?)(source)", re.IGNORECASE)
 
@@ -96,15 +111,19 @@ def build_messages(
     passages: Sequence[Passage],
     history: Sequence[Message] = (),
     system: str = SYSTEM_PROMPT,
+    closed_book: bool = False,
 ) -> list[Message]:
     """System prompt, then previous turns, then the numbered sources and the question.
 
     Citation markers are stripped from previous answers: their numbers referred to other sources.
+    ``closed_book``: the question alone (the no-retrieval baseline).
     """
     messages: list[Message] = [("system", system)]
     for role, content in history:
         messages.append((role, strip_citations(content) if role == "assistant" else content))
-    if passages:
+    if closed_book:
+        user = question
+    elif passages:
         listed = "\n\n".join(format_passage(i, p) for i, p in enumerate(passages, start=1))
         user = f"Sources:\n\n{listed}\n\nQuestion: {question}"
     else:
@@ -183,6 +202,7 @@ async def fit_prompt(
     history: Sequence[Message],
     max_tokens: int,
     system: str = SYSTEM_PROMPT,
+    closed_book: bool = False,
 ) -> FittedPrompt:
     """The largest prompt that leaves ``max_tokens`` free; :class:`InvalidInput` if none does.
 
@@ -194,7 +214,7 @@ async def fit_prompt(
     kept_passages, kept_history = list(passages), list(history)
     total_exchanges = _exchanges(history)
     while True:
-        messages = build_messages(question, kept_passages, kept_history, system)
+        messages = build_messages(question, kept_passages, kept_history, system, closed_book)
         count, window = await generation.count_tokens(messages)
         if window > 0 and max_tokens >= window:
             raise InvalidInput(

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException
 from starlette.types import Receive, Scope, Send
 
 from services.gateway.access.auth import AUTH_ERRORS, ChatCaller, metered
@@ -59,6 +60,10 @@ async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Respo
     pipeline: ChatPipeline = request.app.state.pipeline
     limit = pipeline.settings.max_message_chars
     check_length(body.message, limit, ("body", "message"))
+    if not body.retrieval and caller.key is not None and not caller.key.allows("admin"):
+        raise HTTPException(
+            403, "retrieval: false (the no-retrieval baseline) needs the admin scope"
+        )
     try:
         prepared = await unless_disconnected(
             request, pipeline.prepare(body, owner=caller.owner), "prepare"

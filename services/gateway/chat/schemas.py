@@ -43,6 +43,12 @@ class ChatRequest(BaseModel):
         "engine's (4 for the small CPU model; engines that cannot do it refuse a non-zero value).",
     )
 
+    retrieval: bool = Field(
+        True,
+        description="Answer from the indexed documents. false (admin scope; for evaluation) asks "
+        "the same model with no passages and a plain assistant prompt, and the exchange is not "
+        "stored: the no-retrieval baseline of `docent eval answers --against no-retrieval`.",
+    )
     full_sources: bool = Field(
         False,
         description="Return each source's whole passage instead of a snippet (e.g. to check "

@@ -44,6 +44,7 @@ class RerankStatus(StrEnum):
     NOT_REACHED = "skipped: not reached"
     MESSAGE_REFUSED = "skipped: message refused"
     NO_CANDIDATES = "skipped: no candidates"
+    RETRIEVAL_OFF = "skipped: retrieval off"
     NOT_SERVING = "skipped: reranker not serving"
     FAILED = "skipped: reranker failed"
     WRONG_SCORE_COUNT = "skipped: reranker returned a wrong number of scores"
