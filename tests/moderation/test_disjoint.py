@@ -2,8 +2,9 @@
 
 Compared: every item of ``tests/data/safety/**.jsonl``, every question of the scope sets
 (``tests/data/scope/*.txt``: the scope check is judged on them, and the classifier's verdict
-decides refusals too) and the 108 Kubernetes support questions (``tests/data/k8s-support/``:
-their wrongful refusals are reported, so the corpus must not learn them one by one) against
+decides refusals too), the 108 Kubernetes support questions (``tests/data/k8s-support/``:
+their wrongful refusals are reported, so the corpus must not learn them one by one) and the
+answer-evaluation questions (``tests/data/answers/``, refusals included) against
 every line of the moderation
 pattern files (``services/moderation/data/*.txt``) and every item of the safety classifier's
 training corpus. Two measures, each with a threshold set above what independently written
@@ -31,6 +32,7 @@ from tests.conftest import REPO
 SETS = REPO / "tests" / "data" / "safety"
 SCOPE_SETS = REPO / "tests" / "data" / "scope"
 SUPPORT_QUESTIONS = REPO / "tests" / "data" / "k8s-support" / "queries.jsonl"
+ANSWER_QUESTIONS = REPO / "tests" / "data" / "answers" / "questions.jsonl"
 MIN_EDIT_DISTANCE = 0.30
 MAX_COSINE = 0.85
 SYNTACTIC_FAMILIES = {"delimiter"}
@@ -55,6 +57,10 @@ def _test_items() -> dict[str, str]:
         if line.strip():
             row = json.loads(line)
             items[f"k8s-support:{row['_id']}"] = row["text"]
+    for line in ANSWER_QUESTIONS.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            items[f"answers:{row['_id']}"] = row["text"]
     return items
 
 
