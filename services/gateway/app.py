@@ -28,6 +28,8 @@ from services.gateway.http.errors import install_error_handlers
 from services.gateway.http.middleware import RequestContextMiddleware
 from services.gateway.http.openapi import install_common_errors
 from services.gateway.openai import routes as openai_routes
+from services.gateway.review import routes as review_routes
+from services.gateway.review.service import ReviewService
 from services.gateway.settings import GatewaySettings
 from services.gateway.web import routes as web_routes
 from services.runtime.clients import IngestionClient
@@ -56,6 +58,7 @@ def create_app(
         app.state.pipeline.scope.start()  # calibrate the out-of-scope scale in the background
         app.state.agent = build_agent(agent_settings, app.state.pipeline)
         app.state.auth = Auth.from_settings(settings)
+        app.state.review = ReviewService.open(settings)
         retry, breaker = settings.resilience("ingestion")
         app.state.ingestion = IngestionClient(
             settings.endpoint("ingestion"), retry=retry, breaker=breaker
@@ -75,6 +78,7 @@ def create_app(
         finally:
             await app.state.ingestion.close()
             await app.state.auth.close()
+            await app.state.review.close()
             if app.state.agent is not None:
                 await app.state.agent.close()
             await app.state.pipeline.close()
@@ -98,6 +102,7 @@ def create_app(
         document_routes.router,
         web_routes.router,
         openai_routes.router,
+        review_routes.router,
     ):
         app.include_router(router)
     return app

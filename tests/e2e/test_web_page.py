@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import start_chromium
 from tests.e2e.conftest import Stack
 from tests.e2e.corpus import DEPLOYMENT_PAGE, ingest, link_corpus
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--window-size=1280,900",
-)  # fmt: skip
 QUESTION = "How do I roll back a Deployment to a previous revision?"
 
 
@@ -27,18 +22,7 @@ def ingested(stack: Stack, k8s_docs: Path, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    chromium = shutil.which("chromium") or "/usr/bin/chromium"
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not (Path(chromium).exists() and Path(driver_path).exists()):
-        pytest.fail("chromium / chromedriver missing: run `bash scripts/system-deps.sh`")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (*CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver = start_chromium(tmp_path)
     yield driver
     driver.quit()
 

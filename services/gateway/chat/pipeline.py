@@ -38,6 +38,7 @@ from services.gateway.chat.prepared import (
 from services.gateway.chat.prompt import (
     Message,
     check_prompt_budget,
+    closed_book_prompt,
     extract_citations,
     fit_prompt,
     system_prompt,
@@ -179,6 +180,8 @@ class ChatPipeline:
         )
         if flagged := await clock.run("moderation", check_input(self.moderation, question)):
             return chat.refuse(flagged, "input", refusal_for(flagged, s.domain))
+        if not chat.retrieval:
+            return await self.closed_book(chat)
         query = (await clock.run("rewrite", self.rewriter.rewrite(question, chat.earlier))).query
         vector = await clock.run("embedding", self.query_vector(query))
         found = await clock.run(
@@ -213,6 +216,18 @@ class ChatPipeline:
             fitted, ranked, passages, None if chat.full_sources else s.snippet_chars
         )
 
+    async def closed_book(self, chat: PreparedChat) -> PreparedChat:
+        """The model alone, with a plain assistant prompt: the no-retrieval baseline."""
+        chat.metadata.rerank = RerankStatus.RETRIEVAL_OFF
+        system = closed_book_prompt(self.settings.domain)
+        fitted = await chat.clock.run(
+            "prompt",
+            fit_prompt(
+                self.generation, chat.question, [], [], chat.max_tokens, system, closed_book=True
+            ),
+        )
+        return chat.prompted(fitted, [], [], None)
+
     async def start(
         self,
         request: ChatRequest,
@@ -245,7 +260,8 @@ class ChatPipeline:
             no_repeat_ngram_size=request.no_repeat_ngram_size,
             full_sources=request.full_sources,
             owner=owner,
-            record=given is None,
+            record=given is None and request.retrieval,
+            retrieval=request.retrieval,
             trace_context=otel_context.get_current(),
         )
 
@@ -365,6 +381,7 @@ class ChatPipeline:
                 chat.owner,
                 chat.question,
                 chat.answer.text,
+                [s.model_dump(include={"n", "title", "source_path", "text"}) for s in chat.sources],
             )
         except Exception:
             log.exception("could not record the conversation turn")

@@ -21,10 +21,12 @@ from docentlib.errors import NotFound
 from services.gateway.conversations.store import (
     Conversation,
     ConversationInfo,
+    Exchange,
     Turn,
     check_roles,
     new_conversation_id,
     not_found,
+    pair_exchanges,
     title_of,
     trim_to_user_start,
 )
@@ -118,7 +120,14 @@ class RedisConversationStore:
         turns = [json.loads(item) for item in raw]
         return [t["content"] for t in turns if t["role"] == "user"][-limit:]
 
-    def append_exchange(self, conversation_id: str, owner: str, question: str, answer: str) -> None:
+    def append_exchange(
+        self,
+        conversation_id: str,
+        owner: str,
+        question: str,
+        answer: str,
+        sources: builtins.list[dict[str, Any]] | None = None,
+    ) -> None:
         pairs = [("user", question), ("assistant", answer)]
         check_roles(pairs)
         now = time.time()
@@ -126,7 +135,12 @@ class RedisConversationStore:
         stored = self.redis.hget(meta, "owner")
         if stored is not None and stored != owner:
             raise not_found(conversation_id)
-        items = [json.dumps({"role": r, "content": c, "created_at": now}) for r, c in pairs]
+        turns: list[dict[str, Any]] = [
+            {"role": r, "content": c, "created_at": now} for r, c in pairs
+        ]
+        if sources is not None:
+            turns[1]["sources"] = sources
+        items = [json.dumps(t, ensure_ascii=False) for t in turns]
         pipe = self.redis.pipeline(transaction=True)
         pipe.hsetnx(meta, "owner", owner)
         pipe.hsetnx(meta, "created_at", now)
@@ -139,6 +153,28 @@ class RedisConversationStore:
         if not self.redis.hget(meta, "title"):
             self.redis.hset(meta, "title", title_of(question))
         self._index_touch(owner, conversation_id, now)
+
+    def exchanges(self, limit: int) -> builtins.list[Exchange]:
+        """Walks the owner indexes (SCAN), newest conversations first, until no older one can
+        hold one of the ``limit`` newest exchanges."""
+        if limit <= 0:
+            return []
+        recent: list[tuple[float, str, str]] = []
+        for index in self.redis.scan_iter(match=f"{PREFIX}:owner:*:conv", count=500):
+            owner = index[len(f"{PREFIX}:owner:{{") : -len("}:conv")]
+            for conversation_id, updated in self.redis.zrevrange(
+                index, 0, limit - 1, withscores=True
+            ):
+                recent.append((float(updated), conversation_id, owner))
+        found: list[Exchange] = []
+        for updated, conversation_id, owner in sorted(recent, reverse=True):
+            if len(found) >= limit and updated < found[limit - 1].created_at:
+                break
+            raw = self.redis.lrange(_turns(conversation_id), 0, -1)
+            turns = [Turn(**json.loads(item)) for item in raw]
+            found.extend(pair_exchanges(conversation_id, owner, turns))
+            found.sort(key=lambda e: e.created_at, reverse=True)
+        return found[:limit]
 
     def close(self) -> None:
         self.redis.close()

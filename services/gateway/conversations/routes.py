@@ -42,6 +42,9 @@ class TurnOut(BaseModel):
     role: str
     content: str
     created_at: float
+    sources: list[dict[str, Any]] | None = Field(
+        None, description="An answer's numbered passages ({n, title, source_path, text})."
+    )
 
 
 class ConversationOut(ConversationSummary):

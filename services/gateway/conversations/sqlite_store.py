@@ -7,15 +7,17 @@ Expiry is a column: expired rows are invisible at once and deleted lazily on the
 from __future__ import annotations
 
 import builtins
+import json
 import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from services.gateway.conversations.store import (
     Conversation,
     ConversationInfo,
+    Exchange,
     Turn,
     check_roles,
     new_conversation_id,
@@ -42,7 +44,8 @@ CREATE TABLE IF NOT EXISTS turns (
     conversation_id TEXT NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
     role TEXT NOT NULL,
     content TEXT NOT NULL,
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    sources TEXT
 );
 CREATE INDEX IF NOT EXISTS turns_by_conversation ON turns(conversation_id, seq);
 """
@@ -50,6 +53,28 @@ _INFO = (
     "SELECT c.id, c.title, c.created_at, c.updated_at, c.expires_at, "
     "(SELECT COUNT(*) FROM turns t WHERE t.conversation_id = c.id) FROM conversations c "
 )
+
+# An answer is the turn right after its question (both are written in one transaction); its
+# index counts the conversation's earlier answers.
+_EXCHANGES = """
+SELECT a.conversation_id, c.owner,
+    (SELECT COUNT(*) FROM turns p WHERE p.conversation_id = a.conversation_id
+        AND p.role = 'assistant' AND p.seq < a.seq),
+    q.content, a.content, a.sources, a.created_at
+FROM turns a
+JOIN turns q ON q.conversation_id = a.conversation_id AND q.seq = a.seq - 1 AND q.role = 'user'
+JOIN conversations c ON c.id = a.conversation_id
+WHERE a.role = 'assistant' AND c.expires_at > ?
+ORDER BY a.seq DESC LIMIT ?
+"""
+
+
+def _encode(sources: list[dict[str, Any]] | None) -> str | None:
+    return None if sources is None else json.dumps(sources, ensure_ascii=False)
+
+
+def _decode(raw: str | None) -> list[dict[str, Any]] | None:
+    return None if raw is None else json.loads(raw)
 
 
 class SqliteConversationStore:
@@ -68,6 +93,7 @@ class SqliteConversationStore:
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
         self._db.executescript(_SCHEMA)
+        self._migrate_sources()
 
     def create(self, owner: str, title: str = "") -> ConversationInfo:
         now, conversation_id = time.time(), new_conversation_id()
@@ -82,11 +108,11 @@ class SqliteConversationStore:
         with self._lock:
             info = self._info(conversation_id, owner)
             rows = self._db.execute(
-                "SELECT role, content, created_at FROM turns WHERE conversation_id = ? "
+                "SELECT role, content, created_at, sources FROM turns WHERE conversation_id = ? "
                 "ORDER BY seq",
                 (conversation_id,),
             ).fetchall()
-        return Conversation(info, [Turn(*row) for row in rows])
+        return Conversation(info, [Turn(r, c, at, _decode(src)) for r, c, at, src in rows])
 
     def list(self, owner: str, limit: int = 50) -> builtins.list[ConversationInfo]:
         with self._lock:
@@ -125,9 +151,16 @@ class SqliteConversationStore:
             ).fetchall()
         return [content for (content,) in reversed(rows)]
 
-    def append_exchange(self, conversation_id: str, owner: str, question: str, answer: str) -> None:
-        turns = [("user", question), ("assistant", answer)]
-        check_roles(turns)
+    def append_exchange(
+        self,
+        conversation_id: str,
+        owner: str,
+        question: str,
+        answer: str,
+        sources: builtins.list[dict[str, Any]] | None = None,
+    ) -> None:
+        turns = [("user", question, None), ("assistant", answer, _encode(sources))]
+        check_roles([(role, content) for role, content, _ in turns])
         now = time.time()
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
@@ -150,14 +183,19 @@ class SqliteConversationStore:
                         (now, now + self.ttl_s, title_of(question), conversation_id),
                     )
                 self._db.executemany(
-                    "INSERT INTO turns (conversation_id, role, content, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    [(conversation_id, role, content, now) for role, content in turns],
+                    "INSERT INTO turns (conversation_id, role, content, created_at, sources) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    [(conversation_id, role, text, now, src) for role, text, src in turns],
                 )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+
+    def exchanges(self, limit: int) -> builtins.list[Exchange]:
+        with self._lock:
+            rows = self._db.execute(_EXCHANGES, (time.time(), max(limit, 0))).fetchall()
+        return [Exchange(c, o, i, q, a, _decode(src), at) for c, o, i, q, a, src, at in rows]
 
     def close(self) -> None:
         with self._lock:
@@ -179,6 +217,12 @@ class SqliteConversationStore:
             "UPDATE conversations SET updated_at = created_at, expires_at = ?",
             (time.time() + self.ttl_s,),
         )
+
+    def _migrate_sources(self) -> None:
+        """Give a turns table written before answers kept their sources that column (null)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(turns)")}
+        if "sources" not in columns:
+            self._db.execute("ALTER TABLE turns ADD COLUMN sources TEXT")
 
     def _info(self, conversation_id: str, owner: str) -> ConversationInfo:
         """Call with the lock held; :class:`NotFound` unless live and ``owner``'s."""

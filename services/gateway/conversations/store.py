@@ -12,7 +12,7 @@ import builtins
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from docentlib.errors import InvalidInput, NotFound
 from docentlib.registry import Registry
@@ -50,6 +50,22 @@ def not_found(conversation_id: str) -> NotFound:
 class Turn:
     role: str
     content: str
+    created_at: float
+    # The answer's numbered passages ({n, title, source_path, text}), kept so that a reviewer
+    # can judge a stored answer against what the model read; None for questions and old turns.
+    sources: list[dict[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One stored question and its answer, as human review samples them (any owner's)."""
+
+    conversation_id: str
+    owner: str
+    index: int  # 0 for the conversation's first exchange
+    question: str
+    answer: str
+    sources: list[dict[str, Any]] | None
     created_at: float
 
 
@@ -108,14 +124,48 @@ class ConversationStore(Protocol):
         """The last ``limit`` user questions, oldest first (what a follow-up may refer to)."""
         ...
 
-    def append_exchange(self, conversation_id: str, owner: str, question: str, answer: str) -> None:
-        """Record a question and its answer atomically, creating the conversation if new.
+    def append_exchange(
+        self,
+        conversation_id: str,
+        owner: str,
+        question: str,
+        answer: str,
+        sources: builtins.list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Record a question and its answer (with the answer's sources) atomically, creating
+        the conversation if new.
 
         Refreshes the expiry; :class:`NotFound` if the id belongs to another owner.
         """
         ...
 
+    def exchanges(self, limit: int) -> builtins.list[Exchange]:
+        """Up to ``limit`` live exchanges of every owner, newest first (for human review)."""
+        ...
+
     def close(self) -> None: ...
+
+
+def pair_exchanges(
+    conversation_id: str, owner: str, turns: builtins.list[Turn]
+) -> builtins.list[Exchange]:
+    """The (question, answer) pairs of one conversation's turns, oldest first."""
+    found: builtins.list[Exchange] = []
+    for i in range(len(turns) - 1):
+        question, answer = turns[i], turns[i + 1]
+        if question.role == "user" and answer.role == "assistant":
+            found.append(
+                Exchange(
+                    conversation_id,
+                    owner,
+                    len(found),
+                    question.content,
+                    answer.content,
+                    answer.sources,
+                    answer.created_at,
+                )
+            )
+    return found
 
 
 def trim_to_user_start(turns: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -1,4 +1,5 @@
-"""``/``: the chat page, and its script and stylesheet (package data, no build step)."""
+"""``/``: the chat page; ``/review``: the human review page; their scripts and stylesheets
+(package data, no build step)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,23 @@ from starlette.exceptions import HTTPException
 
 router = APIRouter(include_in_schema=False)
 WEB = Path(__file__).resolve().parent
-ASSETS = {"app.js": "text/javascript", "style.css": "text/css"}
+ASSETS = {
+    "app.js": "text/javascript",
+    "style.css": "text/css",
+    "review.js": "text/javascript",
+    "review.css": "text/css",
+}
 
 
 @router.get("/", response_class=HTMLResponse)
 async def index() -> FileResponse:
     return FileResponse(WEB / "index.html", media_type="text/html")
+
+
+@router.get("/review", response_class=HTMLResponse)
+async def review() -> FileResponse:
+    """Raters score answers here; the API it calls needs the admin scope."""
+    return FileResponse(WEB / "review.html", media_type="text/html")
 
 
 @router.get("/static/{name}")

@@ -1,0 +1,1 @@
+"""Human review of answers: items to rate, ratings by named raters, agreement between them."""
