@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from docent_cli.eval_agent import agent as eval_agent
+from docent_cli.eval_answers import answers as eval_answers
 from docent_cli.eval_model import model as eval_model
 from docent_cli.eval_safety import safety
 from docentlib.errors import DocentError
@@ -19,6 +20,7 @@ eval_app = typer.Typer(help="Measure retrieval (and more) on labelled data.", no
 eval_app.command("safety")(safety)
 eval_app.command("model")(eval_model)
 eval_app.command("agent")(eval_agent)
+eval_app.command("answers")(eval_answers)
 
 
 def _fail(message: str) -> None:
