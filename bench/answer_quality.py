@@ -31,6 +31,7 @@ from pathlib import Path
 import httpx
 from tqdm import tqdm
 
+from docent_eval.answers.metrics import token_f1
 from docentlib.support import judge, split_sentences, strip_citations
 from services.runtime.clients import EmbeddingClient, Endpoint
 
@@ -65,17 +66,6 @@ def repeated(sentences: list[str]) -> bool:
             if grams[tuple(words[i : i + LOOP_NGRAM])] >= LOOP_REPEATS:
                 return True
     return False
-
-
-def token_f1(answer: str, reference: str) -> float:
-    """SQuAD-style token F1 between the answer (citations removed) and the reference."""
-    a = _WORDS.findall(strip_citations(answer).lower())
-    r = _WORDS.findall(reference.lower())
-    common = sum((Counter(a) & Counter(r)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(a), common / len(r)
-    return 2 * precision * recall / (precision + recall)
 
 
 async def unsupported_share(
