@@ -104,6 +104,8 @@ def plots(result: dict, out: Path) -> list[Path]:
         if any(data):
             ax.hist(data, bins=10, label=names, alpha=0.8)
             ax.legend(fontsize=8)
+        else:
+            ax.text(0.5, 0.5, "not measured", ha="center", va="center", transform=ax.transAxes)
         ax.set_title(title)
         ax.set_ylabel("answers")
     fig.tight_layout()

@@ -6,7 +6,8 @@ Calibration uses the dev split of that corpus only (whole groups held out): the 
 L2 strength with the lowest dev log-loss, then per class the lowest threshold whose
 false-positive rate on dev benign items stays within ``max_false_positive_rate``. Evaluation
 sets are never read. (A linear head, used until 2026-12-07, reached dev log-loss 0.184 and
-recall 84.8 % / 92.8 % where this one reaches 0.140 and 90.6 % / 98.8 %: docs/safety.md.)
+recall 84.8 % / 92.8 % where this one reached 0.140 and 90.6 % / 98.8 % on the corpus before
+its disjointness edits; the shipped model's figures are in docs/safety.md.)
 """
 
 from __future__ import annotations
