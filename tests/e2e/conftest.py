@@ -100,6 +100,56 @@ def running_stack(home: Path, ingest: Path | None = None) -> Iterator[Stack]:
     assert "stopped" in log.read_text()
 
 
+@contextmanager
+def gateway_process(stack: Stack, data_dir: Path) -> Iterator[str]:
+    """Another gateway process on the stack's services with a data folder (keys,
+    conversations, review store) of its own: a test that changes what the gateway stores
+    leaves the session's gateway as other tests expect it. Yields its base URL."""
+    from tests.conftest import free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        **{f"DOCENT_GATEWAY_{s.upper()}_ADDRESS": stack.grpc_address(s) for s in GRPC_SERVICES},
+        "DOCENT_GATEWAY_PORT": str(port),
+        "DOCENT_GATEWAY_DATA_DIR": str(data_dir),
+        "DOCENT_GATEWAY_REQUEST_TIMEOUT_S": "60",
+        "DOCENT_GATEWAY_GENERATION_TIMEOUT_S": "300",  # a shared CPU can be slow
+    }
+    log = data_dir / "gateway.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.gateway"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"gateway exited: {log.read_text(errors='replace')[-3000:]}")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    pytest.fail("gateway did not become healthy")
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_stack(tmp_path_factory.mktemp("stack-home")) as started:

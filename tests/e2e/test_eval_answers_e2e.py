@@ -1,9 +1,13 @@
 """``docent eval answers`` end to end, as a user runs it, against the real stack.
 
 Both comparison modes on a small set: ``--against no-retrieval`` (the same model without
-passages) and ``--against URL`` with ``--judge URL``. The URL is the stack's own
+passages) and ``--against URL`` with ``--judge URL``. The URL is the gateway's own
 OpenAI-compatible API (/v1/chat/completions): a real OpenAI-compatible server, the only one
 this machine has; against a hosted model or a vLLM server the command is the same.
+
+The evaluation asks a gateway process of its own (on the stack's services): its answers are
+stored as conversations and its review items rated, which other tests of the session's
+gateway must not see.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import httpx
 import pytest
 
 from tests.conftest import REPO
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Stack, gateway_process
 from tests.e2e.corpus import ingest, link_corpus
 
 pytestmark = pytest.mark.e2e
@@ -47,26 +51,30 @@ def ingested(stack: Stack, k8s_docs: Path, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="module")
+def gateway(stack: Stack, ingested: dict, tmp_path_factory: pytest.TempPathFactory):
+    with gateway_process(stack, tmp_path_factory.mktemp("eval-gateway")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def questions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("answers") / "questions.jsonl"
     path.write_text("".join(json.dumps(q) + "\n" for q in QUESTIONS))
     return path
 
 
-def eval_answers(stack: Stack, questions: Path, *args: str) -> tuple[dict, str]:
+def eval_answers(gateway: str, questions: Path, *args: str) -> tuple[dict, str]:
     cmd = [sys.executable, "-m", "docent_cli.main", "eval", "answers", "--questions",
-           str(questions), "--url", stack.url, "--max-tokens", "32", "--no-progress", "--json",
+           str(questions), "--url", gateway, "--max-tokens", "32", "--no-progress", "--json",
            *args]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stdout
 
 
-def test_with_and_without_retrieval(
-    stack: Stack, ingested: dict, questions: Path, tmp_path: Path
-) -> None:
+def test_with_and_without_retrieval(gateway: str, questions: Path, tmp_path: Path) -> None:
     summary, out = eval_answers(
-        stack, questions, "--against", "no-retrieval", "--price-per-hour", "0.10",
+        gateway, questions, "--against", "no-retrieval", "--price-per-hour", "0.10",
         "--report", str(tmp_path / "report"),
     )  # fmt: skip
     assert KEYS | {"win_rate"} <= set(summary)
@@ -89,9 +97,9 @@ def test_with_and_without_retrieval(
         assert (tmp_path / "report" / plot).read_bytes()[:4] == b"\x89PNG"
 
 
-def rate_an_answer(stack: Stack) -> None:
+def rate_an_answer(gateway: str) -> None:
     """Two raters score a stored answer to the first question at /review (API of the page)."""
-    with httpx.Client(base_url=stack.url, timeout=60) as client:
+    with httpx.Client(base_url=gateway, timeout=60) as client:
         client.post("/v1/chat", json={"message": QUESTIONS[0]["text"], "stream": False,
                                       "max_tokens": 16}).raise_for_status()  # fmt: skip
         client.post("/v1/review/sample", json={"count": 500}).raise_for_status()
@@ -104,11 +112,11 @@ def rate_an_answer(stack: Stack) -> None:
 
 
 def test_against_an_openai_compatible_server_with_a_judge(
-    stack: Stack, ingested: dict, questions: Path, tmp_path: Path
+    gateway: str, questions: Path, tmp_path: Path
 ) -> None:
-    rate_an_answer(stack)
+    rate_an_answer(gateway)
     summary, out = eval_answers(
-        stack, questions, "--against", stack.url, "--judge", stack.url,
+        gateway, questions, "--against", gateway, "--judge", gateway,
         "--price-per-hour", "0.10", "--against-price-per-mtok", "1.0",
         "--report", str(tmp_path / "report"),
     )  # fmt: skip

@@ -8,13 +8,9 @@ authentication on for the rest of the session's tests.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import openai
@@ -22,8 +18,7 @@ import pytest
 
 from services.gateway.access.keys import open_key_store
 from services.gateway.settings import GatewaySettings
-from tests.conftest import REPO, free_port
-from tests.e2e.conftest import GRPC_SERVICES, Stack
+from tests.e2e.conftest import Stack, gateway_process
 from tests.e2e.test_chat_end_to_end import DEPLOYMENT_PAGE, QUESTION, corpus, ingested
 
 pytestmark = pytest.mark.e2e
@@ -39,45 +34,8 @@ def keyed_gateway(
     store = open_key_store(GatewaySettings(data_dir=data_dir))
     _, token = store.create("openai-e2e", ["chat"])
     store.close()
-    port = free_port()
-    env = {
-        **os.environ,
-        **{f"DOCENT_GATEWAY_{s.upper()}_ADDRESS": stack.grpc_address(s) for s in GRPC_SERVICES},
-        "DOCENT_GATEWAY_PORT": str(port),
-        "DOCENT_GATEWAY_DATA_DIR": str(data_dir),
-        "DOCENT_GATEWAY_REQUEST_TIMEOUT_S": "60",
-        "DOCENT_GATEWAY_GENERATION_TIMEOUT_S": "300",  # a shared CPU can be slow
-    }
-    log = data_dir / "gateway.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "services.gateway"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, log)
+    with gateway_process(stack, data_dir) as url:
         yield url, token
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"gateway exited: {log.read_text(errors='replace')[-3000:]}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail("gateway did not become healthy")
 
 
 def test_official_client_gets_cited_answers_from_the_real_models(
