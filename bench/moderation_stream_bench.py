@@ -23,9 +23,9 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from docentlib.answer_format import system_prompt
 from services.gateway.chat.events import DeltaEvent
 from services.gateway.chat.output_guard import GuardStats, guard_stream, output_check
-from services.gateway.chat.prompt import system_prompt
 from services.gateway.chat.safety import LeakDetector
 from services.runtime.clients import Endpoint, ModerationClient
 from tests.conftest import free_port

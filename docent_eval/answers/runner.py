@@ -20,7 +20,7 @@ from docent_eval.answers.metrics import SupportJudge
 from docent_eval.answers.questions import Question
 from docent_eval.answers.scoring import Row, score_reply, summarise, win_rate
 from docent_eval.answers.targets import DocentTarget, OpenAITarget, Reply, first_model
-from services.gateway.chat.prompt import closed_book_prompt
+from docentlib.answer_format import closed_book_prompt
 
 NO_RETRIEVAL = "no-retrieval"
 TIMEOUT_S = 900.0

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from docent.v1 import moderation_pb2
+from docentlib.answer_format import out_of_scope_refusal
 from services.gateway.chat.scope import CorpusScope
 from services.gateway.metrics import INJECTED_PASSAGES, REFUSALS
 from services.runtime.clients import ModerationClient
@@ -40,10 +41,6 @@ def output_refusal(categories: Sequence[str]) -> str:
         return INJECTION_REFUSAL
     flagged = f" ({', '.join(categories)})" if categories else ""
     return f"Sorry, I can't continue this answer: it was stopped by the content filter{flagged}."
-
-
-def out_of_scope_refusal(domain: str) -> str:
-    return f"Sorry, that's outside what I can help with: I answer questions about {domain}."
 
 
 # Category order decides which refusal wins when several fire.
