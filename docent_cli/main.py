@@ -16,6 +16,7 @@ import typer
 from bench.generation import app as bench_app
 from bench.retrieval_cmd import bench_retrieval
 from docent_cli.agent_cmd import agent as agent_command
+from docent_cli.data_cmd import data_app
 from docent_cli.eval_cmd import eval_app
 from docent_cli.keys import app as keys_app
 from docent_cli.plan_cmd import plan as plan_command
@@ -37,6 +38,7 @@ bench_app.command("retrieval")(bench_retrieval)
 app.add_typer(bench_app, name="bench")
 app.add_typer(eval_app, name="eval")
 app.add_typer(train_app, name="train")
+app.add_typer(data_app, name="data")
 app.command("plan")(plan_command)
 app.command("agent")(agent_command)
 
