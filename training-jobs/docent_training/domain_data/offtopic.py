@@ -18,7 +18,7 @@ _FORMS: dict[str, list[str]] = {
         "banana bread",
         "beef stew",
         "a Spanish omelette",
-        "fluffy pancakes",
+        "a vegetable lasagne",
         "vegetable curry",
         "gnocchi from scratch",
         "a lemon tart",
@@ -27,7 +27,7 @@ _FORMS: dict[str, list[str]] = {
         "a cheese souffle",
     ],
     "What are the basic rules of {}?": [
-        "cricket",
+        "netball",
         "water polo",
         "curling",
         "handball",
@@ -54,7 +54,7 @@ _FORMS: dict[str, list[str]] = {
         "Beloved",
         "Middlemarch",
     ],
-    "What is the capital of {}?": [
+    "Which currency is used in {}?": [
         "Australia",
         "Canada",
         "Kenya",
@@ -70,10 +70,10 @@ _FORMS: dict[str, list[str]] = {
         "Kazakhstan",
     ],
     "How do I fix {}?": [
-        "a dripping kitchen tap",
-        "a squeaky door hinge",
+        "a blocked shower drain",
+        "a sagging garden gate",
         "a running toilet",
-        "a flat bicycle tyre",
+        "a loose cabinet handle",
         "a wobbly chair leg",
         "a cracked phone screen",
         "peeling wallpaper",
@@ -117,7 +117,7 @@ _FORMS: dict[str, list[str]] = {
         "boxing",
     ],
     "Write a short poem about {}.": [
-        "autumn leaves",
+        "a harbour at dawn",
         "the ocean at night",
         "a lighthouse",
         "my grandmother's kitchen",
@@ -128,7 +128,7 @@ _FORMS: dict[str, list[str]] = {
     ],
     "How does {} work?": [
         "a rainbow",
-        "photosynthesis",
+        "ocean tides",
         "a microwave oven",
         "an electric guitar pickup",
         "a sailboat against the wind",
@@ -138,7 +138,7 @@ _FORMS: dict[str, list[str]] = {
         "a hot air balloon",
         "the human immune system",
     ],
-    "What's the history of {}?": [
+    "Where did {} originate?": [
         "the Roman aqueducts",
         "the printing press",
         "jazz music",
@@ -160,7 +160,7 @@ _FORMS: dict[str, list[str]] = {
     ],
 }
 _PETS = ["puppy", "cat", "parrot", "rabbit", "horse"]
-_TRICKS = ["sit on command", "come when called", "stop biting", "walk calmly beside me"]
+_TRICKS = ["sit on command", "come when called", "fetch a ball", "walk calmly beside me"]
 _OPENERS = [
     "",
     "Quick question: ",

@@ -33,7 +33,11 @@ def rejected_answer(item: Item, foreign: Sequence[str], rng: random.Random) -> t
             return kind, strip_citations(item.answer).strip()
         if kind == "repetitive":
             return kind, " ".join([sentences[0]] * 4)
-        made_up = rng.sample(list(foreign), k=min(2, len(foreign)))
+        quoted = " ".join(" ".join(text.split()) for text in item.shown)
+        absent = [s for s in rng.sample(list(foreign), k=min(50, len(foreign))) if s not in quoted]
+        made_up = absent[:2] or [
+            f"This is handled automatically, so {item.subject} needs no setup."
+        ]
         return kind, " ".join(cite(s, item.gold) for s in made_up)
     first = next((u for text in item.shown for u in split_sentences(text) if usable(u)), None)
     borrowed = cite(first, 1) if first else cite(rng.choice(list(foreign)), 1)
