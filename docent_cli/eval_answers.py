@@ -44,8 +44,16 @@ def answers(
     against: Annotated[
         str | None,
         typer.Option(
-            help="no-retrieval (the same model without passages) or the URL of any "
-            "OpenAI-compatible server as the reference system."
+            help="no-retrieval (the same model without passages), adapter:NAME (the same stack "
+            "answering with another LoRA adapter; adapter: alone is the base model) or the URL "
+            "of any OpenAI-compatible server as the reference system."
+        ),
+    ] = None,
+    adapter: Annotated[
+        str | None,
+        typer.Option(
+            help="LoRA adapter Docent answers with (a name the generation service serves; "
+            '"" the base model; admin scope). Default: the gateway\'s setting.'
         ),
     ] = None,
     against_model: Annotated[
@@ -89,13 +97,13 @@ def answers(
     """Ask every question, score each answer, compare, and print the figures."""
     from docent_eval.answers.cost import Price
     from docent_eval.answers.questions import load_questions
-    from docent_eval.answers.runner import NO_RETRIEVAL, Endpoint, EvalConfig
+    from docent_eval.answers.runner import ADAPTER_PREFIX, NO_RETRIEVAL, Endpoint, EvalConfig
 
     if not url.startswith(URL_PREFIXES):
         _fail(f"--url must be an http(s) URL, got {url!r}")
     other = None
-    if against == NO_RETRIEVAL:
-        other = NO_RETRIEVAL
+    if against == NO_RETRIEVAL or (against or "").startswith(ADAPTER_PREFIX):
+        other = against
     elif against is not None:
         other = _endpoint(against, "--against", against_key, against_model)
     if against_price_per_hour is not None and against_price_per_mtok is not None:
@@ -112,6 +120,7 @@ def answers(
             against_price=Price(against_price_per_hour, against_price_per_mtok),
             domain=domain,
             progress=progress,
+            adapter=adapter,
         )
         result, human = asyncio.run(_run(config, report is not None))
     except DocentError as exc:

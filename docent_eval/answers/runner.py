@@ -23,6 +23,7 @@ from docent_eval.answers.targets import DocentTarget, OpenAITarget, Reply, first
 from docentlib.answer_format import closed_book_prompt
 
 NO_RETRIEVAL = "no-retrieval"
+ADAPTER_PREFIX = "adapter:"  # --against adapter:NAME: the same stack with another adapter
 TIMEOUT_S = 900.0
 
 
@@ -51,6 +52,7 @@ class EvalConfig:
     against_price: Price = field(default_factory=Price)
     domain: str = "the documents in this knowledge base"
     progress: bool = True
+    adapter: str | None = None  # the adapter Docent's answers use (None: the gateway's setting)
 
 
 @dataclass
@@ -96,13 +98,18 @@ async def evaluate(config: EvalConfig, support: SupportJudge) -> dict:
     """The whole evaluation as one JSON-ready dict (``summary`` holds the last-line keys)."""
     questions = {q.id: q for q in config.questions}
     async with config.gateway.client() as gateway:
-        docent = DocentTarget(gateway, max_tokens=config.max_tokens)
+        docent = DocentTarget(gateway, max_tokens=config.max_tokens, adapter=config.adapter)
         runs = [await run_system("docent", docent.ask, config, support)]
         other_label = None
         if config.against == NO_RETRIEVAL:
             closed = DocentTarget(gateway, retrieval=False, max_tokens=config.max_tokens)
             runs.append(await run_system(NO_RETRIEVAL, closed.ask, config, support))
             other_label = "the same model without retrieval"
+        elif isinstance(config.against, str) and config.against.startswith(ADAPTER_PREFIX):
+            name = config.against.removeprefix(ADAPTER_PREFIX)
+            other = DocentTarget(gateway, max_tokens=config.max_tokens, adapter=name)
+            runs.append(await run_system(config.against, other.ask, config, support))
+            other_label = f"the same stack with {f'adapter {name}' if name else 'the base model'}"
         elif isinstance(config.against, Endpoint):
             async with config.against.client() as client:
                 model = config.against.model or await first_model(client)
@@ -157,7 +164,8 @@ def _result(
     other = runs[1].summary if len(runs) == 2 else None
     factor = None
     if other is not None:
-        price = config.price if config.against == NO_RETRIEVAL else config.against_price
+        same_stack = isinstance(config.against, str)  # no-retrieval or adapter:NAME
+        price = config.price if same_stack else config.against_price
         other["cost_per_1k"] = price.per_1k_answers(other)
         factor = cheaper_factor(docent["cost_per_1k"], other["cost_per_1k"])
         wins = win_rate(runs[0].rows, runs[1].rows, pairwise)

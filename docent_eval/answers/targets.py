@@ -62,9 +62,15 @@ class DocentTarget:
     """``POST /v1/chat`` streamed, whole passages returned (``full_sources``)."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, retrieval: bool = True, max_tokens: int | None = None
+        self,
+        client: httpx.AsyncClient,
+        *,
+        retrieval: bool = True,
+        max_tokens: int | None = None,
+        adapter: str | None = None,
     ) -> None:
         self.client, self.retrieval, self.max_tokens = client, retrieval, max_tokens
+        self.adapter = adapter  # None: the gateway's own setting; "": the base model
         self.name = "docent" if retrieval else "no-retrieval"
 
     async def ask(self, question: str) -> Reply:
@@ -73,6 +79,8 @@ class DocentTarget:
             body["retrieval"] = False
         if self.max_tokens:
             body["max_tokens"] = self.max_tokens
+        if self.adapter is not None:
+            body["adapter"] = self.adapter
         reply, parts, start = Reply(), [], time.perf_counter()
         async with self.client.stream("POST", "/v1/chat", json=body) as response:
             if response.status_code != 200:

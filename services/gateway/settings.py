@@ -144,6 +144,13 @@ class GatewaySettings(BaseSettings):
         ge=0,
         description="Tokens per minute per API key, unless the key sets its own (0: none).",
     )
+    adapter: str = Field(
+        "",
+        max_length=128,
+        description="LoRA adapter chat answers are generated with, by the name the generation "
+        "service serves it under (DOCENT_GENERATION_LORA_ADAPTERS); empty: the base model. The "
+        "adapter `docent eval model` promoted (docs/training.md).",
+    )
     domain: str = Field(
         DEFAULT_DOMAIN,
         description="What the knowledge base covers, in words for the system prompt and the "

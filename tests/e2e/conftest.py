@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -101,10 +102,13 @@ def running_stack(home: Path, ingest: Path | None = None) -> Iterator[Stack]:
 
 
 @contextmanager
-def gateway_process(stack: Stack, data_dir: Path) -> Iterator[str]:
+def gateway_process(
+    stack: Stack, data_dir: Path, env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Another gateway process on the stack's services with a data folder (keys,
     conversations, review store) of its own: a test that changes what the gateway stores
-    leaves the session's gateway as other tests expect it. Yields its base URL."""
+    leaves the session's gateway as other tests expect it. ``env`` overrides settings (e.g.
+    another generation address). Yields its base URL."""
     from tests.conftest import free_port
 
     port = free_port()
@@ -115,6 +119,7 @@ def gateway_process(stack: Stack, data_dir: Path) -> Iterator[str]:
         "DOCENT_GATEWAY_DATA_DIR": str(data_dir),
         "DOCENT_GATEWAY_REQUEST_TIMEOUT_S": "60",
         "DOCENT_GATEWAY_GENERATION_TIMEOUT_S": "300",  # a shared CPU can be slow
+        **(env or {}),
     }
     log = data_dir / "gateway.log"
     with open(log, "wb") as out:
@@ -132,6 +137,46 @@ def gateway_process(stack: Stack, data_dir: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@contextmanager
+def generation_process(stack: Stack, home: Path, adapters: dict[str, Path]) -> Iterator[str]:
+    """A generation process serving ``adapters`` by name on the packaged model (converted in
+    the stack's cache), for tests that choose the answering adapter. Yields its address."""
+    import json
+
+    from services.runtime.clients import health_status
+    from tests.conftest import free_port
+
+    grpc_port = free_port()
+    env = {
+        **os.environ,
+        "DOCENT_GENERATION_PORT": str(grpc_port),
+        "DOCENT_GENERATION_METRICS_PORT": str(free_port()),
+        "DOCENT_GENERATION_DATA_DIR": str(home / "generation"),
+        "DOCENT_GENERATION_MODEL_CACHE_DIR": str(stack.home / "generation" / "models"),
+        "DOCENT_GENERATION_LORA_ADAPTERS": json.dumps({k: str(v) for k, v in adapters.items()}),
+    }
+    log = home / "generation.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.generation"],
+            cwd=REPO,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    address = f"127.0.0.1:{grpc_port}"
+    try:
+        deadline = time.monotonic() + 600
+        while asyncio.run(health_status(address, timeout=2.0)) != "SERVING":
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"generation not SERVING:\n{log.read_text(errors='replace')[-3000:]}")
+            time.sleep(1)
+        yield address
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path) -> None:

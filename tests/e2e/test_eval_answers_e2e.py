@@ -130,3 +130,36 @@ def test_against_an_openai_compatible_server_with_a_judge(
     human = result["human"]  # the ratings given at /review, matched by the question's text
     assert human["ratings"] >= 2 and human["raters"] >= 2
     assert "ratings of" in (tmp_path / "report" / "report.md").read_text()
+
+
+@pytest.fixture(scope="module")
+def adapter_gateway(stack: Stack, ingested: dict, tmp_path_factory: pytest.TempPathFactory):
+    """A generation process serving the committed agent adapter by name, and a gateway on it."""
+    from tests.e2e.conftest import generation_process
+
+    home = tmp_path_factory.mktemp("adapter-eval")
+    adapters = {"agent": REPO / "training-jobs" / "adapters" / "agent"}
+    with generation_process(stack, home, adapters) as address:
+        env = {"DOCENT_GATEWAY_GENERATION_ADDRESS": address}
+        (home / "gateway").mkdir()
+        with gateway_process(stack, home / "gateway", env) as url:
+            yield url
+
+
+def test_adapter_against_the_base_on_one_stack(adapter_gateway: str, tmp_path: Path) -> None:
+    """``--adapter A --against adapter:B``: base vs SFT vs DPO without a second stack."""
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(json.dumps(QUESTIONS[0]) + "\n" + json.dumps(QUESTIONS[1]) + "\n")
+    summary, _ = eval_answers(
+        adapter_gateway, questions, "--adapter", "agent", "--against", "adapter:",
+        "--report", str(tmp_path / "report"),
+    )  # fmt: skip
+    assert summary["errors"] == 0 and summary["against"]["errors"] == 0
+    assert summary["compared_by"] == "reference" and summary["win_rate"] is not None
+    result = json.loads((tmp_path / "report" / "result.json").read_text())
+    assert set(result["systems"]) == {"docent", "adapter:"}
+    answers = {(r["system"], r["id"]): r["answer"] for r in result["rows"]}
+    # Greedy decoding: the same prompts give different text only if another model answered.
+    assert any(
+        answers[("docent", q["_id"])] != answers[("adapter:", q["_id"])] for q in QUESTIONS[:2]
+    )

@@ -40,6 +40,7 @@ async def stream_answer(
         top_p=chat.top_p,
         repetition_penalty=chat.repetition_penalty,
         no_repeat_ngram_size=chat.no_repeat_ngram_size,
+        adapter=chat.adapter,
     )
     with chat.clock.stage("generation", parent=chat.trace_context) as span:
         try:

@@ -262,6 +262,7 @@ class ChatPipeline:
             owner=owner,
             record=given is None and request.retrieval,
             retrieval=request.retrieval,
+            adapter=self.settings.adapter if request.adapter is None else request.adapter,
             trace_context=otel_context.get_current(),
         )
 

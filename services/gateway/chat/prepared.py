@@ -43,6 +43,7 @@ class PreparedChat:
     owner: str = "anonymous"  # the API key id whose conversation this is
     record: bool = True  # store the exchange in the conversation (False: client-held history)
     retrieval: bool = True  # False: the model alone, no passages (evaluation baseline)
+    adapter: str = ""  # LoRA adapter the generation service applies ("": the base model)
     trace_context: Context | None = None
     messages: list[Message] = field(default_factory=list)
     sources: list[Source] = field(default_factory=list)

@@ -64,6 +64,8 @@ async def chat(body: ChatRequest, request: Request, caller: ChatCaller) -> Respo
         raise HTTPException(
             403, "retrieval: false (the no-retrieval baseline) needs the admin scope"
         )
+    if body.adapter is not None and caller.key is not None and not caller.key.allows("admin"):
+        raise HTTPException(403, "adapter (choosing the model that answers) needs the admin scope")
     try:
         prepared = await unless_disconnected(
             request, pipeline.prepare(body, owner=caller.owner), "prepare"

@@ -49,6 +49,13 @@ class ChatRequest(BaseModel):
         "the same model with no passages and a plain assistant prompt, and the exchange is not "
         "stored: the no-retrieval baseline of `docent eval answers --against no-retrieval`.",
     )
+    adapter: str | None = Field(
+        None,
+        max_length=128,
+        description="LoRA adapter (one the generation service serves by name) that writes this "
+        'answer; "" is the base model. Default: the gateway\'s `adapter` setting. Setting it '
+        "needs the admin scope (for evaluation: base vs SFT vs DPO on one stack).",
+    )
     full_sources: bool = Field(
         False,
         description="Return each source's whole passage instead of a snippet (e.g. to check "
