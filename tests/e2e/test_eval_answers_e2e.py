@@ -134,11 +134,12 @@ def test_against_an_openai_compatible_server_with_a_judge(
 
 @pytest.fixture(scope="module")
 def adapter_gateway(stack: Stack, ingested: dict, tmp_path_factory: pytest.TempPathFactory):
-    """A generation process serving the committed agent adapter by name, and a gateway on it."""
+    """A generation process serving committed adapters by name (the Kubernetes-docs SFT run's
+    and the agent's), and a gateway on it."""
     from tests.e2e.conftest import generation_process
 
     home = tmp_path_factory.mktemp("adapter-eval")
-    adapters = {"agent": REPO / "training-jobs" / "adapters" / "agent"}
+    adapters = {name: REPO / "training-jobs" / "adapters" / name for name in ("k8s-sft", "agent")}
     with generation_process(stack, home, adapters) as address:
         env = {"DOCENT_GATEWAY_GENERATION_ADDRESS": address}
         (home / "gateway").mkdir()
@@ -151,7 +152,7 @@ def test_adapter_against_the_base_on_one_stack(adapter_gateway: str, tmp_path: P
     questions = tmp_path / "q.jsonl"
     questions.write_text(json.dumps(QUESTIONS[0]) + "\n" + json.dumps(QUESTIONS[1]) + "\n")
     summary, _ = eval_answers(
-        adapter_gateway, questions, "--adapter", "agent", "--against", "adapter:",
+        adapter_gateway, questions, "--adapter", "k8s-sft", "--against", "adapter:",
         "--report", str(tmp_path / "report"),
     )  # fmt: skip
     assert summary["errors"] == 0 and summary["against"]["errors"] == 0
@@ -163,3 +164,8 @@ def test_adapter_against_the_base_on_one_stack(adapter_gateway: str, tmp_path: P
     assert any(
         answers[("docent", q["_id"])] != answers[("adapter:", q["_id"])] for q in QUESTIONS[:2]
     )
+    with httpx.Client(base_url=adapter_gateway, timeout=300) as client:
+        body = {"message": QUESTIONS[0]["text"], "stream": False, "adapter": "nope"}
+        unknown = client.post("/v1/chat", json=body)
+    assert unknown.status_code == 400, unknown.text
+    assert "k8s-sft" in unknown.json()["error"]["message"]  # the served names are listed
